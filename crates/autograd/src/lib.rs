@@ -1,0 +1,1 @@
+//! gantry-autograd (work in progress).

@@ -1,0 +1,1 @@
+//! gantry-nn (work in progress).

@@ -1,0 +1,108 @@
+//! The scalar types a tensor can hold: `f32` for training, `f64` for gradient checks.
+
+use std::fmt::{Debug, Display};
+
+use num_traits::{Float, FromPrimitive, ToPrimitive};
+use rand_distr::uniform::SampleUniform;
+
+/// A floating-point element type. Implemented for `f32` and `f64` only.
+///
+/// Besides arithmetic it knows how to call the matching SIMD GEMM of `matrixmultiply`
+/// (`sgemm` or `dgemm`) and its safetensors dtype name.
+pub trait Element:
+    Float
+    + FromPrimitive
+    + ToPrimitive
+    + ndarray::LinalgScalar
+    + ndarray::ScalarOperand
+    + SampleUniform
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+{
+    /// The safetensors / NumPy dtype name (`"F32"` or `"F64"`).
+    const DTYPE: &'static str;
+
+    /// Converts from `f64` (rounding for `f32`).
+    fn from_f64_lossy(x: f64) -> Self;
+
+    /// `C ← α·A·B + β·C` for row-major-or-not matrices given by element strides.
+    ///
+    /// # Safety
+    /// The pointers with the given strides must address valid `m×k`, `k×n` and `m×n`
+    /// matrices, and `c` must not alias `a` or `b`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Element for f32 {
+    const DTYPE: &'static str = "F32";
+
+    fn from_f64_lossy(x: f64) -> Self {
+        x as f32
+    }
+
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        rsb: isize,
+        csb: isize,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    }
+}
+
+impl Element for f64 {
+    const DTYPE: &'static str = "F64";
+
+    fn from_f64_lossy(x: f64) -> Self {
+        x
+    }
+
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: *const f64,
+        rsa: isize,
+        csa: isize,
+        b: *const f64,
+        rsb: isize,
+        csb: isize,
+        beta: f64,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+    ) {
+        matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    }
+}

@@ -1,0 +1,258 @@
+//! Elementwise kernels: unary maps and binary ops with NumPy broadcasting.
+//!
+//! One generic kernel each for unary ([`Tensor::map`]) and binary ([`Tensor::zip_with`])
+//! ops; the named ops are one-line uses of them. Small tensors run on the calling thread;
+//! large contiguous ones are split into fixed-size chunks for rayon (fixed sizes, never
+//! "one chunk per thread", so results do not depend on the number of threads).
+
+use ndarray::{ArrayD, IxDyn, Zip};
+use rayon::prelude::*;
+
+use crate::element::Element;
+use crate::error::{or_panic, ShapeError};
+use crate::shape::broadcast_shape;
+use crate::tensor::Tensor;
+
+/// Below this many elements an elementwise op stays on the calling thread.
+pub const PARALLEL_MIN_LEN: usize = 1 << 16;
+/// Chunk length for parallel elementwise work.
+const CHUNK_LEN: usize = 1 << 14;
+
+/// `out[i] = f(a[i])` over a slice, in parallel fixed-size chunks when large.
+fn map_slice<E: Element>(a: &[E], f: impl Fn(E) -> E + Sync) -> Vec<E> {
+    if a.len() < PARALLEL_MIN_LEN {
+        return a.iter().map(|&x| f(x)).collect();
+    }
+    let mut out = vec![E::zero(); a.len()];
+    out.par_chunks_mut(CHUNK_LEN)
+        .zip(a.par_chunks(CHUNK_LEN))
+        .for_each(|(o, i)| o.iter_mut().zip(i).for_each(|(o, &x)| *o = f(x)));
+    out
+}
+
+/// `out[i] = f(a[i], b[i])` over two slices of equal length.
+fn zip_slices<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync) -> Vec<E> {
+    if a.len() < PARALLEL_MIN_LEN {
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    let mut out = vec![E::zero(); a.len()];
+    out.par_chunks_mut(CHUNK_LEN)
+        .zip(a.par_chunks(CHUNK_LEN).zip(b.par_chunks(CHUNK_LEN)))
+        .for_each(|(o, (i, j))| {
+            o.iter_mut()
+                .zip(i.iter().zip(j))
+                .for_each(|(o, (&x, &y))| *o = f(x, y))
+        });
+    out
+}
+
+impl<E: Element> Tensor<E> {
+    /// Applies `f` to every element.
+    pub fn map(&self, f: impl Fn(E) -> E + Sync) -> Self {
+        match self.as_slice() {
+            Some(s) => Self::from_vec(map_slice(s, f), self.shape()),
+            None => Self::from_array(self.data.map(|&x| f(x))),
+        }
+    }
+
+    /// `f(a, b)` elementwise after broadcasting `self` and `other` to a common shape;
+    /// `op` names the operation in the error.
+    pub fn try_zip_with(
+        &self,
+        other: &Self,
+        op: &'static str,
+        f: impl Fn(E, E) -> E + Sync,
+    ) -> Result<Self, ShapeError> {
+        if self.shape() == other.shape() {
+            if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice()) {
+                return Ok(Self::from_vec(zip_slices(a, b, f), self.shape()));
+            }
+        }
+        let shape = broadcast_shape(op, self.shape(), other.shape())?;
+        if other.len() == 1 && shape == self.shape() {
+            let y = other.data.iter().next().copied().expect("one element");
+            return Ok(self.map(|x| f(x, y)));
+        }
+        if self.len() == 1 && shape == other.shape() {
+            let x = self.data.iter().next().copied().expect("one element");
+            return Ok(other.map(|y| f(x, y)));
+        }
+        let a = self.data.broadcast(IxDyn(&shape)).expect("shape checked");
+        let b = other.data.broadcast(IxDyn(&shape)).expect("shape checked");
+        let out: ArrayD<E> = Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y));
+        Ok(Self::from_array(out))
+    }
+
+    /// Like [`Tensor::try_zip_with`], panicking with the op and both shapes on mismatch.
+    pub fn zip_with(&self, other: &Self, op: &'static str, f: impl Fn(E, E) -> E + Sync) -> Self {
+        or_panic(self.try_zip_with(other, op, f))
+    }
+
+    /// `a + b` with broadcasting.
+    pub fn add(&self, other: &Self) -> Self {
+        self.zip_with(other, "add", |a, b| a + b)
+    }
+    /// `a − b` with broadcasting.
+    pub fn sub(&self, other: &Self) -> Self {
+        self.zip_with(other, "sub", |a, b| a - b)
+    }
+    /// `a · b` with broadcasting.
+    pub fn mul(&self, other: &Self) -> Self {
+        self.zip_with(other, "mul", |a, b| a * b)
+    }
+    /// `a / b` with broadcasting.
+    pub fn div(&self, other: &Self) -> Self {
+        self.zip_with(other, "div", |a, b| a / b)
+    }
+    /// `max(a, b)` with broadcasting.
+    pub fn maximum(&self, other: &Self) -> Self {
+        self.zip_with(other, "maximum", |a, b| if a >= b { a } else { b })
+    }
+    /// `min(a, b)` with broadcasting.
+    pub fn minimum(&self, other: &Self) -> Self {
+        self.zip_with(other, "minimum", |a, b| if a <= b { a } else { b })
+    }
+    /// Mask: 1 where `a > b`, else 0 (broadcasting).
+    pub fn gt(&self, other: &Self) -> Self {
+        self.zip_with(other, "gt", |a, b| if a > b { E::one() } else { E::zero() })
+    }
+    /// Mask: 1 where `a ≥ b`, else 0 (broadcasting).
+    pub fn ge(&self, other: &Self) -> Self {
+        self.zip_with(
+            other,
+            "ge",
+            |a, b| if a >= b { E::one() } else { E::zero() },
+        )
+    }
+    /// Mask: 1 where `a < b`, else 0 (broadcasting).
+    pub fn lt(&self, other: &Self) -> Self {
+        self.zip_with(other, "lt", |a, b| if a < b { E::one() } else { E::zero() })
+    }
+    /// Mask: 1 where `a ≤ b`, else 0 (broadcasting).
+    pub fn le(&self, other: &Self) -> Self {
+        self.zip_with(
+            other,
+            "le",
+            |a, b| if a <= b { E::one() } else { E::zero() },
+        )
+    }
+    /// Mask: 1 where `a = b`, else 0 (broadcasting).
+    pub fn eq_mask(&self, other: &Self) -> Self {
+        self.zip_with(
+            other,
+            "eq",
+            |a, b| if a == b { E::one() } else { E::zero() },
+        )
+    }
+
+    /// `a + s` for a scalar `s`.
+    pub fn add_scalar(&self, s: E) -> Self {
+        self.map(|a| a + s)
+    }
+    /// `a · s` for a scalar `s`.
+    pub fn mul_scalar(&self, s: E) -> Self {
+        self.map(|a| a * s)
+    }
+    /// `aᵖ` for a scalar exponent `p`.
+    pub fn pow(&self, p: E) -> Self {
+        let two = E::one() + E::one();
+        if p == two {
+            self.map(|a| a * a)
+        } else {
+            self.map(|a| a.powf(p))
+        }
+    }
+    /// `−a`.
+    pub fn neg(&self) -> Self {
+        self.map(|a| -a)
+    }
+    /// `eᵃ`.
+    pub fn exp(&self) -> Self {
+        self.map(|a| a.exp())
+    }
+    /// `ln a`.
+    pub fn log(&self) -> Self {
+        self.map(|a| a.ln())
+    }
+    /// `tanh a`.
+    pub fn tanh(&self) -> Self {
+        self.map(|a| a.tanh())
+    }
+    /// `√a`.
+    pub fn sqrt(&self) -> Self {
+        self.map(|a| a.sqrt())
+    }
+    /// `|a|`.
+    pub fn abs(&self) -> Self {
+        self.map(|a| a.abs())
+    }
+    /// `a²`.
+    pub fn square(&self) -> Self {
+        self.map(|a| a * a)
+    }
+    /// `sign(a)` ∈ {−1, 0, 1} (0 at 0, unlike `f32::signum`).
+    pub fn sign(&self) -> Self {
+        self.map(|a| {
+            if a > E::zero() {
+                E::one()
+            } else if a < E::zero() {
+                -E::one()
+            } else {
+                E::zero()
+            }
+        })
+    }
+    /// `max(a, 0)`.
+    pub fn relu(&self) -> Self {
+        self.map(|a| if a > E::zero() { a } else { E::zero() })
+    }
+    /// `a` for `a > 0`, `slope · a` otherwise.
+    pub fn leaky_relu(&self, slope: E) -> Self {
+        self.map(|a| if a > E::zero() { a } else { slope * a })
+    }
+    /// `σ(a) = 1 / (1 + e⁻ᵃ)`, evaluated without overflow for any `a`.
+    pub fn sigmoid(&self) -> Self {
+        self.map(sigmoid)
+    }
+    /// `softplus(a) = ln(1 + eᵃ) = max(a, 0) + ln(1 + e^{−|a|})`, stable for any `a`.
+    pub fn softplus(&self) -> Self {
+        self.map(softplus)
+    }
+}
+
+/// `σ(x)`, choosing the form whose exponential cannot overflow.
+pub fn sigmoid<E: Element>(x: E) -> E {
+    if x >= E::zero() {
+        E::one() / (E::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (E::one() + e)
+    }
+}
+
+/// `ln(1 + eˣ) = max(x, 0) + ln(1 + e^{−|x|})`.
+pub fn softplus<E: Element>(x: E) -> E {
+    x.max(E::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+macro_rules! binary_operator {
+    ($trait:ident, $method:ident) => {
+        impl<E: Element> std::ops::$trait<&Tensor<E>> for &Tensor<E> {
+            type Output = Tensor<E>;
+            fn $method(self, rhs: &Tensor<E>) -> Tensor<E> {
+                Tensor::$method(self, rhs)
+            }
+        }
+    };
+}
+binary_operator!(Add, add);
+binary_operator!(Sub, sub);
+binary_operator!(Mul, mul);
+binary_operator!(Div, div);
+
+impl<E: Element> std::ops::Neg for &Tensor<E> {
+    type Output = Tensor<E>;
+    fn neg(self) -> Tensor<E> {
+        Tensor::neg(self)
+    }
+}

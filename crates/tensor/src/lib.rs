@@ -1,0 +1,36 @@
+//! # gantry-tensor: CPU tensors and the kernels behind them
+//!
+//! `Tensor<E>` is an immutable n-d array of `f32` (or `f64`, for numerical gradient checks),
+//! with the kernels a small GAN needs: elementwise maps with NumPy broadcasting, reductions,
+//! shape ops, matrix multiplication on `matrixmultiply`'s SIMD GEMM, and `unfold`/`fold`
+//! (im2col/col2im) for convolution.
+//!
+//! It is **not** an autodiff library: tensors know nothing of gradients. The tape that
+//! differentiates them lives in `gantry-autograd`.
+//!
+//! Read in this order:
+//! 1. [`element`]: the two element types and their GEMM.
+//! 2. [`tensor`]: the `Tensor` type, constructors and readers ([`random`] for seeded ones).
+//! 3. [`shape`]: pure index math (broadcasting, axes, convolution sizes).
+//! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels.
+//! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs.
+//!
+//! Errors: every op with a `try_` form returns a [`ShapeError`] naming the op and the shapes;
+//! the plain form panics with that message.
+
+pub mod element;
+pub mod elementwise;
+pub mod error;
+pub mod layout;
+pub mod matmul;
+pub mod random;
+pub mod reduce;
+pub mod shape;
+pub mod tensor;
+pub mod unfold;
+
+pub use element::Element;
+pub use error::ShapeError;
+pub use matmul::matmul_naive;
+pub use tensor::Tensor;
+pub use unfold::Window2d;

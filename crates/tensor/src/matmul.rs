@@ -1,0 +1,141 @@
+//! Matrix multiplication: `C = A·B` over the last two axes, batched over the others.
+//!
+//! `A: [..., m, k]`, `B: [..., k, n]` → `C: [..., m, n]`, with the batch axes broadcast
+//! NumPy style. Operands are read through their strides, so a transposed or sliced view costs
+//! no copy: `matrixmultiply`'s GEMM takes a row stride and a column stride for each matrix.
+//!
+//! Threading: one large GEMM is split over row panels by `matrixmultiply` itself (its
+//! `threading` feature; each element of C is computed by one thread in a fixed order, so the
+//! result is the same whatever the thread count). Many small GEMMs in a batch run in parallel
+//! over the batch with rayon instead.
+
+use ndarray::IxDyn;
+use rayon::prelude::*;
+
+use crate::element::Element;
+use crate::error::{or_panic, ShapeError};
+use crate::shape::{broadcast_shape, row_major_strides};
+use crate::tensor::Tensor;
+
+/// Below this many multiply-adds per matrix, a batch is spread over rayon's threads.
+const SMALL_GEMM_WORK: usize = 64 * 64 * 64;
+
+/// A raw pointer that may cross threads: each batch writes a disjoint output block.
+#[derive(Clone, Copy)]
+struct SendPtr<E>(*const E);
+unsafe impl<E> Send for SendPtr<E> {}
+unsafe impl<E> Sync for SendPtr<E> {}
+
+impl<E> SendPtr<E> {
+    /// The pointer (a method, so closures capture the whole `Send` wrapper).
+    fn get(self) -> *const E {
+        self.0
+    }
+}
+
+impl<E: Element> Tensor<E> {
+    /// Batched matrix product; an error names both shapes.
+    pub fn try_matmul(&self, other: &Self) -> Result<Self, ShapeError> {
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa.len() < 2 || sb.len() < 2 || sa[sa.len() - 1] != sb[sb.len() - 2] {
+            return Err(ShapeError::new(
+                "matmul",
+                format!("cannot multiply {sa:?} by {sb:?} (need [.., m, k] x [.., k, n])"),
+            ));
+        }
+        let (m, k, n) = (sa[sa.len() - 2], sa[sa.len() - 1], sb[sb.len() - 1]);
+        let batch = broadcast_shape("matmul", &sa[..sa.len() - 2], &sb[..sb.len() - 2])?;
+        let mut shape_a = batch.clone();
+        shape_a.extend([m, k]);
+        let mut shape_b = batch.clone();
+        shape_b.extend([k, n]);
+        // Broadcast views: repeated batch axes get stride 0, nothing is copied.
+        let a = self
+            .data
+            .broadcast(IxDyn(&shape_a))
+            .expect("batch axes broadcast");
+        let b = other
+            .data
+            .broadcast(IxDyn(&shape_b))
+            .expect("batch axes broadcast");
+        let nb = batch.len();
+        let offsets = |strides: &[isize]| -> Vec<isize> {
+            let bs = row_major_strides(&batch);
+            (0..batch.iter().product::<usize>())
+                .map(|flat| {
+                    (0..nb)
+                        .map(|i| ((flat / bs[i]) % batch[i]) as isize * strides[i])
+                        .sum()
+                })
+                .collect()
+        };
+        let (off_a, off_b) = (offsets(a.strides()), offsets(b.strides()));
+        let (rsa, csa) = (a.strides()[nb], a.strides()[nb + 1]);
+        let (rsb, csb) = (b.strides()[nb], b.strides()[nb + 1]);
+        let (pa, pb) = (SendPtr(a.as_ptr()), SendPtr(b.as_ptr()));
+
+        let mut out = vec![E::zero(); off_a.len() * m * n];
+        let gemm_one = |i: usize, c: &mut [E]| {
+            if k == 0 {
+                return; // an empty sum: C stays 0
+            }
+            // SAFETY: the offsets and strides come from valid (broadcast) views of `a` and
+            // `b`, which outlive this call; `c` is this batch's own m×n block.
+            unsafe {
+                E::gemm(
+                    /* m: */ m,
+                    /* k: */ k,
+                    /* n: */ n,
+                    /* alpha: */ E::one(),
+                    /* a: */ pa.get().offset(off_a[i]),
+                    rsa,
+                    csa,
+                    /* b: */ pb.get().offset(off_b[i]),
+                    rsb,
+                    csb,
+                    /* beta: */ E::zero(),
+                    /* c: */ c.as_mut_ptr(),
+                    /* rsc: */ n as isize,
+                    /* csc: */ 1,
+                )
+            }
+        };
+        if m * n > 0 {
+            if off_a.len() > 1 && m * k * n < SMALL_GEMM_WORK {
+                out.par_chunks_mut(m * n)
+                    .enumerate()
+                    .for_each(|(i, c)| gemm_one(i, c));
+            } else {
+                out.chunks_mut(m * n)
+                    .enumerate()
+                    .for_each(|(i, c)| gemm_one(i, c));
+            }
+        }
+        let mut shape = batch;
+        shape.extend([m, n]);
+        Ok(Self::from_vec(out, &shape))
+    }
+
+    /// Batched matrix product, panicking with both shapes on mismatch.
+    pub fn matmul(&self, other: &Self) -> Self {
+        or_panic(self.try_matmul(other))
+    }
+}
+
+/// The textbook triple loop, `C[i][j] = Σₖ A[i][k]·B[k][j]`, for 2-D tensors: the
+/// reference the fast kernel is tested against.
+pub fn matmul_naive<E: Element>(a: &Tensor<E>, b: &Tensor<E>) -> Tensor<E> {
+    let (m, k, n) = (a.shape()[0], a.shape()[1], b.shape()[1]);
+    assert_eq!(k, b.shape()[0], "matmul_naive: inner dimensions differ");
+    let mut out = vec![E::zero(); m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = E::zero();
+            for p in 0..k {
+                acc = acc + a.array()[[i, p]] * b.array()[[p, j]];
+            }
+            out[i * n + j] = acc;
+        }
+    }
+    Tensor::from_vec(out, &[m, n])
+}

@@ -1,0 +1,186 @@
+//! `Tensor<E>`: an immutable, cheaply clonable n-d array, and its constructors and readers.
+
+use ndarray::{ArcArray, ArrayD, IxDyn};
+
+use crate::element::Element;
+use crate::error::{or_panic, ShapeError};
+
+/// An immutable n-dimensional array of `E` (`f32` by default).
+///
+/// A newtype over `ndarray::ArcArray<E, IxDyn>`: cloning shares the buffer, and views made
+/// by shape ops (transpose, narrow, broadcast) share it too, so they cost no copy. Every op
+/// returns a new tensor; nothing is mutated in place.
+#[derive(Clone, Debug)]
+pub struct Tensor<E: Element = f32> {
+    pub(crate) data: ArcArray<E, IxDyn>,
+}
+
+impl<E: Element> PartialEq for Tensor<E> {
+    /// Equal shapes and equal elements (so `NaN != NaN`, as for floats).
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
+
+impl<E: Element> Tensor<E> {
+    /// Wraps an ndarray array.
+    pub fn from_array(a: ArrayD<E>) -> Self {
+        Tensor {
+            data: a.into_shared(),
+        }
+    }
+
+    /// Wraps a shared ndarray array (no copy).
+    pub fn from_shared(data: ArcArray<E, IxDyn>) -> Self {
+        Tensor { data }
+    }
+
+    /// A tensor of `shape` holding `data` in row-major order; errors if the lengths differ.
+    pub fn try_from_vec(data: Vec<E>, shape: &[usize]) -> Result<Self, ShapeError> {
+        let expected: usize = shape.iter().product();
+        if data.len() != expected {
+            return Err(ShapeError::new(
+                "from_vec",
+                format!(
+                    "{} values cannot fill shape {shape:?} ({expected} elements)",
+                    data.len()
+                ),
+            ));
+        }
+        let a = ArrayD::from_shape_vec(IxDyn(shape), data).expect("length checked above");
+        Ok(Self::from_array(a))
+    }
+
+    /// A tensor of `shape` holding `data` in row-major order.
+    ///
+    /// # Panics
+    /// If `data.len()` is not the product of `shape` (use [`Tensor::try_from_vec`] for data
+    /// that comes from outside the program).
+    pub fn from_vec(data: Vec<E>, shape: &[usize]) -> Self {
+        or_panic(Self::try_from_vec(data, shape))
+    }
+
+    /// A tensor filled with `value`.
+    pub fn full(shape: &[usize], value: E) -> Self {
+        Self::from_array(ArrayD::from_elem(IxDyn(shape), value))
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, E::zero())
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, E::one())
+    }
+
+    /// A rank-0 tensor holding one value.
+    pub fn scalar(value: E) -> Self {
+        Self::full(&[], value)
+    }
+
+    /// The shape (sizes of each axis).
+    pub fn shape(&self) -> &[usize] {
+        self.data.shape()
+    }
+
+    /// The number of axes.
+    pub fn ndim(&self) -> usize {
+        self.data.ndim()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the tensor has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The elements in row-major order (copied).
+    pub fn to_vec(&self) -> Vec<E> {
+        match self.data.as_slice() {
+            Some(s) => s.to_vec(),
+            None => self.data.iter().copied().collect(),
+        }
+    }
+
+    /// The single value of a one-element tensor.
+    ///
+    /// # Panics
+    /// If the tensor does not hold exactly one element.
+    pub fn item(&self) -> E {
+        assert!(
+            self.len() == 1,
+            "item: tensor of shape {:?} holds {} elements, not 1",
+            self.shape(),
+            self.len()
+        );
+        *self.data.iter().next().expect("one element")
+    }
+
+    /// The underlying ndarray (shared, possibly a strided view of a larger buffer).
+    pub fn array(&self) -> &ArcArray<E, IxDyn> {
+        &self.data
+    }
+
+    /// Whether the elements lie in row-major order with no gaps.
+    pub fn is_contiguous(&self) -> bool {
+        self.data.is_standard_layout()
+    }
+
+    /// The same values in a fresh row-major buffer (a no-op clone if already contiguous).
+    pub fn contiguous(&self) -> Self {
+        if self.is_contiguous() {
+            self.clone()
+        } else {
+            Self::from_array(self.data.as_standard_layout().into_owned())
+        }
+    }
+
+    /// The elements as a row-major slice, when contiguous.
+    pub fn as_slice(&self) -> Option<&[E]> {
+        self.data.as_slice()
+    }
+
+    /// Converts every element to another element type.
+    pub fn cast<F: Element>(&self) -> Tensor<F> {
+        Tensor::from_array(
+            self.data
+                .mapv(|x| F::from_f64_lossy(x.to_f64().unwrap_or(f64::NAN))),
+        )
+    }
+
+    /// Whether every element is finite (no NaN, no ±∞).
+    pub fn all_finite(&self) -> bool {
+        self.data.iter().all(|x| x.is_finite())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_and_readers() {
+        let t = Tensor::<f32>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+        assert_eq!(t.shape(), &[2, 3]);
+        assert_eq!(t.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(Tensor::<f64>::scalar(2.5).item(), 2.5);
+        assert_eq!(Tensor::<f32>::ones(&[2]).to_vec(), vec![1.0, 1.0]);
+        let e = Tensor::<f32>::try_from_vec(vec![1.0; 5], &[2, 3]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "from_vec: 5 values cannot fill shape [2, 3] (6 elements)"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "item: tensor of shape [2] holds 2 elements, not 1")]
+    fn item_of_many_panics_clearly() {
+        Tensor::<f32>::zeros(&[2]).item();
+    }
+}

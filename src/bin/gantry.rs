@@ -1,0 +1,3 @@
+fn main() {
+    println!("gantry {}", env!("CARGO_PKG_VERSION"));
+}
