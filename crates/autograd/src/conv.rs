@@ -1,0 +1,127 @@
+//! Convolution and transposed convolution, **composed** from unfold/fold, matmul and
+//! reshape. They have no VJP of their own, so they get double backward for free
+//! (WGAN-GP through a conv critic needs exactly that).
+
+use gantry_tensor::{Element, Window2d};
+
+use crate::tape::Var;
+
+/// Stride, zero padding and dilation of a 2-D convolution, each as (height, width).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvOptions {
+    /// Step between windows.
+    pub stride: [usize; 2],
+    /// Zeros added on each side of the input.
+    pub padding: [usize; 2],
+    /// Spacing between kernel taps.
+    pub dilation: [usize; 2],
+}
+
+impl ConvOptions {
+    /// Square stride `s` and padding `p`, dilation 1.
+    pub fn new(stride: usize, padding: usize) -> Self {
+        ConvOptions {
+            stride: [stride, stride],
+            padding: [padding, padding],
+            dilation: [1, 1],
+        }
+    }
+
+    fn window(&self, kh: usize, kw: usize) -> Window2d {
+        Window2d {
+            kernel: [kh, kw],
+            stride: self.stride,
+            padding: self.padding,
+            dilation: self.dilation,
+        }
+    }
+}
+
+impl Default for ConvOptions {
+    fn default() -> Self {
+        Self::new(1, 0)
+    }
+}
+
+/// Adds a per-channel bias `[C]` to `[N, C, H, W]`.
+fn add_channel_bias<'t, E: Element>(y: Var<'t, E>, bias: Option<Var<'t, E>>) -> Var<'t, E> {
+    match bias {
+        Some(b) => y + b.reshape(&[1, b.shape()[0], 1, 1]),
+        None => y,
+    }
+}
+
+/// 2-D cross-correlation with PyTorch's semantics (`F.conv2d`):
+/// `x: [N, C, H, W]`, `w: [O, C, kh, kw]`, `bias: [O]` → `[N, O, oh, ow]`, computed as
+/// `y[n] = W_{[O, C·kh·kw]} · unfold(x)[n]`.
+///
+/// # Panics
+/// On shape mismatches, naming both shapes.
+pub fn conv2d<'t, E: Element>(
+    x: Var<'t, E>,
+    w: Var<'t, E>,
+    bias: Option<Var<'t, E>>,
+    opt: ConvOptions,
+) -> Var<'t, E> {
+    let (xs, ws) = (x.shape(), w.shape());
+    assert!(
+        xs.len() == 4 && ws.len() == 4 && xs[1] == ws[1],
+        "conv2d: input {xs:?} and weight {ws:?} do not match (need [N, C, H, W] and [O, C, kh, kw])"
+    );
+    let win = opt.window(ws[2], ws[3]);
+    let [oh, ow] = win
+        .output_size("conv2d", xs[2], xs[3])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cols = x.unfold(&win);
+    let y = w.reshape(&[ws[0], ws[1] * ws[2] * ws[3]]).matmul(cols);
+    add_channel_bias(y.reshape(&[xs[0], ws[0], oh, ow]), bias)
+}
+
+/// 2-D transposed convolution with PyTorch's semantics (`F.conv_transpose2d`):
+/// `x: [N, Cin, H, W]`, `w: [Cin, Cout, kh, kw]`, `bias: [Cout]` →
+/// `[N, Cout, H_out, W_out]` with `H_out = (H − 1)·s − 2p + d·(kh − 1) + output_padding + 1`.
+/// It is the adjoint of `conv2d` in `x`: columns `Wᵀ · x[n]`, folded onto the output.
+///
+/// # Panics
+/// On shape mismatches or an `output_padding` not smaller than the stride or dilation.
+pub fn conv_transpose2d<'t, E: Element>(
+    x: Var<'t, E>,
+    w: Var<'t, E>,
+    bias: Option<Var<'t, E>>,
+    opt: ConvOptions,
+    output_padding: [usize; 2],
+) -> Var<'t, E> {
+    let (xs, ws) = (x.shape(), w.shape());
+    assert!(
+        xs.len() == 4 && ws.len() == 4 && xs[0] > 0 && xs[1] == ws[0],
+        "conv_transpose2d: input {xs:?} and weight {ws:?} do not match (need [N, Cin, H, W] and [Cin, Cout, kh, kw])"
+    );
+    for a in 0..2 {
+        assert!(
+            output_padding[a] < opt.stride[a].max(opt.dilation[a]),
+            "conv_transpose2d: output_padding {output_padding:?} must be smaller than stride {:?} or dilation {:?}",
+            opt.stride,
+            opt.dilation
+        );
+    }
+    let (n, cin, h, w_in) = (xs[0], xs[1], xs[2], xs[3]);
+    let (cout, kh, kw) = (ws[1], ws[2], ws[3]);
+    let out_len = |len: usize, a: usize, k: usize| {
+        ((len - 1) * opt.stride[a] + opt.dilation[a] * (k - 1) + output_padding[a] + 1)
+            .checked_sub(2 * opt.padding[a])
+            .filter(|&l| l > 0)
+            .unwrap_or_else(|| {
+                panic!(
+                    "conv_transpose2d: padding {:?} leaves no output for input {xs:?}",
+                    opt.padding
+                )
+            })
+    };
+    let (oh, ow) = (out_len(h, 0, kh), out_len(w_in, 1, kw));
+    let win = opt.window(kh, kw);
+    let cols = w
+        .reshape(&[cin, cout * kh * kw])
+        .t()
+        .matmul(x.reshape(&[n, cin, h * w_in]));
+    add_channel_bias(cols.fold([oh, ow], &win), bias)
+}

@@ -1,0 +1,74 @@
+//! The closed set of primitive ops.
+//!
+//! Every value on a tape was made by exactly one of these. Each family lives in its own
+//! file with its forward kernel call and its vector-Jacobian product (VJP) side by side;
+//! this file only dispatches. A new primitive does not compile until the exhaustive `match`
+//! below knows its VJP.
+//!
+//! Each variant saves exactly what its VJP needs: input indices, and scalars or shapes;
+//! input *values* are read back from the tape.
+
+use gantry_tensor::{Element, Window2d};
+
+use crate::binary::Binary;
+use crate::layout::Layout;
+use crate::reduce::Reduce;
+use crate::tape::Var;
+use crate::unary::Unary;
+
+/// How a node was computed (inputs are tape indices).
+#[derive(Clone, Debug)]
+pub(crate) enum Op {
+    /// A leaf: `tape.var` or `tape.constant`, or any value not being differentiated.
+    Leaf,
+    /// `y = f(x)` elementwise.
+    Unary(Unary, usize),
+    /// `y = f(a, b)` elementwise with broadcasting.
+    Binary(Binary, usize, usize),
+    /// A reduction over axes.
+    Reduce(Reduce, usize),
+    /// A shape op (reshape, permute, broadcast, sum_to, narrow).
+    Layout(Layout, usize),
+    /// Concatenation of the inputs along an axis.
+    Concat(Vec<usize>, usize),
+    /// Batched matrix product `a · b`.
+    MatMul(usize, usize),
+    /// im2col.
+    Unfold(Window2d, usize),
+    /// col2im (the image size is the node's own shape).
+    Fold(Window2d, usize),
+}
+
+/// The gradient contributions of one node: for each input index, `ḡ_input` given the
+/// node's output `y` and its cotangent `g`. Written with `Var` ops only, so that with
+/// `create_graph` the backward pass is itself recorded and can be differentiated again.
+pub(crate) fn vjp<'t, E: Element>(
+    op: &Op,
+    y: Var<'t, E>,
+    g: Var<'t, E>,
+) -> Vec<(usize, Var<'t, E>)> {
+    let tape = y.tape;
+    match op {
+        Op::Leaf => Vec::new(),
+        Op::Unary(u, x) => vec![(*x, u.vjp(tape.at(*x), y, g))],
+        Op::Binary(b, lhs, rhs) => {
+            let (ga, gb) = b.vjp(tape.at(*lhs), tape.at(*rhs), g);
+            [(*lhs, ga), (*rhs, gb)]
+                .into_iter()
+                .filter_map(|(i, v)| Some((i, v?)))
+                .collect()
+        }
+        Op::Reduce(r, x) => vec![(*x, r.vjp(tape.at(*x), y, g))],
+        Op::Layout(l, x) => vec![(*x, l.vjp(tape.at(*x), g))],
+        Op::Concat(parts, axis) => crate::layout::concat_vjp(tape, parts, *axis, g),
+        Op::MatMul(a, b) => {
+            let (ga, gb) = crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g);
+            [(*a, ga), (*b, gb)]
+                .into_iter()
+                .filter_map(|(i, v)| Some((i, v?)))
+                .collect()
+        }
+        Op::Unfold(win, x) => vec![(*x, crate::linalg::unfold_vjp(tape.at(*x), win, g))],
+        Op::Fold(win, x) => vec![(*x, crate::linalg::fold_vjp(win, g))],
+    }
+}
