@@ -141,6 +141,18 @@ impl<E: Element> Tensor<E> {
         }
     }
 
+    /// The elements as a mutable row-major slice, for in-place updates (optimizers).
+    /// Copy-on-write: if the buffer is shared or strided it is first copied, so no other
+    /// tensor ever sees the change.
+    pub fn make_mut(&mut self) -> &mut [E] {
+        if !self.is_contiguous() {
+            *self = self.contiguous();
+        }
+        self.data
+            .as_slice_mut()
+            .expect("contiguous after the copy above")
+    }
+
     /// The elements as a row-major slice, when contiguous.
     pub fn as_slice(&self) -> Option<&[E]> {
         self.data.as_slice()

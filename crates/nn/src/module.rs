@@ -1,0 +1,104 @@
+//! The `Module` trait, hierarchical names, and `Sequential`.
+
+use gantry_autograd::{Tape, Var};
+use gantry_tensor::Element;
+
+use crate::param::Param;
+
+/// A named parameter or buffer: `("d.0.weight", param)`. The names are the keys of a
+/// checkpoint, the same keys PyTorch's `state_dict` uses for the same module tree.
+pub type Named<E> = (String, Param<E>);
+
+/// A layer or a network of layers.
+pub trait Module<E: Element = f32> {
+    /// Applies the module to `x` on the step's tape.
+    fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E>;
+
+    /// Trainable parameters with names relative to this module.
+    fn params(&self) -> Vec<Named<E>> {
+        Vec::new()
+    }
+
+    /// State that is saved but not trained (running statistics, spectral norm's `u`).
+    fn buffers(&self) -> Vec<Named<E>> {
+        Vec::new()
+    }
+
+    /// Switches between training (batch statistics, power iteration) and evaluation.
+    fn set_training(&self, _training: bool) {}
+}
+
+/// Prefixes every name with `prefix.` (no dot for an empty prefix).
+pub fn prefixed<E: Element>(prefix: &str, items: Vec<Named<E>>) -> Vec<Named<E>> {
+    items
+        .into_iter()
+        .map(|(n, p)| {
+            (
+                if prefix.is_empty() {
+                    n
+                } else {
+                    format!("{prefix}.{n}")
+                },
+                p,
+            )
+        })
+        .collect()
+}
+
+/// The parameters of a module without their names (for optimizers and `gradients`).
+pub fn param_list<E: Element>(m: &dyn Module<E>) -> Vec<Param<E>> {
+    m.params().into_iter().map(|(_, p)| p).collect()
+}
+
+/// Modules applied one after another; children are named `0`, `1`, … as in PyTorch.
+pub struct Sequential<E: Element = f32> {
+    layers: Vec<Box<dyn Module<E>>>,
+}
+
+impl<E: Element> Default for Sequential<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Element> Sequential<E> {
+    /// An empty sequence.
+    pub fn new() -> Self {
+        Sequential { layers: Vec::new() }
+    }
+
+    /// Appends a layer (builder style).
+    pub fn add(mut self, layer: impl Module<E> + 'static) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+
+    /// The number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether there are no layers.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+impl<E: Element> Module<E> for Sequential<E> {
+    fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
+        self.layers.iter().fold(x, |h, l| l.forward(tape, h))
+    }
+    fn params(&self) -> Vec<Named<E>> {
+        let each = self.layers.iter().enumerate();
+        each.flat_map(|(i, l)| prefixed(&i.to_string(), l.params()))
+            .collect()
+    }
+    fn buffers(&self) -> Vec<Named<E>> {
+        let each = self.layers.iter().enumerate();
+        each.flat_map(|(i, l)| prefixed(&i.to_string(), l.buffers()))
+            .collect()
+    }
+    fn set_training(&self, training: bool) {
+        self.layers.iter().for_each(|l| l.set_training(training));
+    }
+}

@@ -1,0 +1,148 @@
+//! Optimizers with PyTorch's exact update rules: SGD (momentum, dampening, Nesterov,
+//! weight decay), Adam, AdamW and RMSprop.
+//!
+//! There is no `zero_grad`: gradients come fresh from the tape each step and are passed to
+//! [`Optimizer::step`]. Parameters come in groups, each with its own learning rate.
+//! The optimizer's state (moments, momentum buffers, the step count) is held in `Param`s
+//! with names, so a checkpoint saves it beside the weights and a resumed run continues
+//! exactly.
+
+mod adam;
+mod rmsprop;
+mod sgd;
+
+pub use adam::Adam;
+pub use rmsprop::RmsProp;
+pub use sgd::Sgd;
+
+use gantry_tensor::{Element, Tensor};
+
+use crate::module::Named;
+use crate::param::Param;
+
+/// An update rule: how one parameter changes given its gradient and its state slots.
+pub trait Rule: Clone {
+    /// The names of the per-parameter state tensors (PyTorch's names, e.g. `exp_avg`).
+    fn slots(&self) -> &'static [&'static str];
+    /// Updates `p` in place, given gradient `g`, the state slots (same length as `p`),
+    /// the learning rate and the 1-based step number.
+    fn update<E: Element>(&self, p: &mut [E], g: &[E], state: &mut [&mut [E]], lr: f64, step: u64);
+}
+
+/// Parameters that share a learning rate.
+pub struct ParamGroup<E: Element = f32> {
+    /// The parameters, with names (used as checkpoint keys for their state).
+    pub params: Vec<Named<E>>,
+    /// The learning rate.
+    pub lr: f64,
+}
+
+/// An optimizer: parameter groups, an update rule, and per-parameter state.
+pub struct Optimizer<R: Rule, E: Element = f32> {
+    /// The parameter groups.
+    pub groups: Vec<ParamGroup<E>>,
+    /// The update rule and its hyperparameters.
+    pub rule: R,
+    state: Vec<Vec<Param<E>>>,
+    step: Param<E>,
+}
+
+impl<R: Rule, E: Element> Optimizer<R, E> {
+    /// One group of parameters with learning rate `lr`.
+    pub fn new(params: Vec<Named<E>>, lr: f64, rule: R) -> Self {
+        Self::with_groups(vec![ParamGroup { params, lr }], rule)
+    }
+
+    /// Several groups, each with its own learning rate.
+    pub fn with_groups(groups: Vec<ParamGroup<E>>, rule: R) -> Self {
+        let state = groups
+            .iter()
+            .flat_map(|g| &g.params)
+            .map(|(_, p)| {
+                rule.slots()
+                    .iter()
+                    .map(|_| Param::new(Tensor::zeros(&p.shape())))
+                    .collect()
+            })
+            .collect();
+        Optimizer {
+            groups,
+            rule,
+            state,
+            step: Param::new(Tensor::scalar(E::zero())),
+        }
+    }
+
+    /// All parameters, in the order `step` expects their gradients.
+    pub fn params(&self) -> Vec<Param<E>> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.params.iter().map(|(_, p)| p.clone()))
+            .collect()
+    }
+
+    /// How many steps have been taken.
+    pub fn steps_taken(&self) -> u64 {
+        self.step.value().item().to_u64().unwrap_or(0)
+    }
+
+    /// Applies one update. `grads[i]` is the gradient of the `i`-th parameter of
+    /// [`Optimizer::params`].
+    ///
+    /// # Panics
+    /// If the number or shapes of the gradients do not match the parameters.
+    pub fn step(&mut self, grads: &[Tensor<E>]) {
+        let n: usize = self.groups.iter().map(|g| g.params.len()).sum();
+        assert_eq!(
+            grads.len(),
+            n,
+            "Optimizer::step: {} gradients for {n} parameters",
+            grads.len()
+        );
+        let step = self.steps_taken() + 1;
+        let mut i = 0;
+        for group in &self.groups {
+            for (name, p) in &group.params {
+                let g = grads[i].contiguous();
+                assert_eq!(
+                    g.shape(),
+                    p.shape(),
+                    "Optimizer::step: gradient {:?} for parameter {name} {:?}",
+                    g.shape(),
+                    p.shape()
+                );
+                let g = g.as_slice().expect("contiguous");
+                // In place (copy-on-write: a value still shared, e.g. by a live tape, is
+                // copied first, so nobody else sees the change).
+                let mut value = p.borrow_mut();
+                let mut slots: Vec<_> = self.state[i].iter().map(|s| s.borrow_mut()).collect();
+                let mut views: Vec<&mut [E]> = slots.iter_mut().map(|t| t.make_mut()).collect();
+                self.rule
+                    .update(value.make_mut(), g, &mut views, group.lr, step);
+                i += 1;
+            }
+        }
+        self.step
+            .set(Tensor::scalar(E::from_u64(step).expect("step count fits")));
+    }
+
+    /// The state as named tensors: `{param}.{slot}` for each parameter, and `step`.
+    pub fn state(&self) -> Vec<Named<E>> {
+        let names = self
+            .groups
+            .iter()
+            .flat_map(|g| g.params.iter().map(|(n, _)| n));
+        let mut out: Vec<Named<E>> = names
+            .zip(&self.state)
+            .flat_map(|(n, slots)| {
+                self.rule
+                    .slots()
+                    .iter()
+                    .zip(slots)
+                    .map(move |(s, p)| (format!("{n}.{s}"), p.clone()))
+            })
+            .collect();
+        out.push(("step".to_string(), self.step.clone()));
+        out
+    }
+}
