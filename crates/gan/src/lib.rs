@@ -1,15 +1,35 @@
 //! # gantry-gan: the objectives of GAN theory, and everything needed to train with them
 //!
+//! It is **not** a tensor or layer library: it builds on `gantry-autograd` and `gantry-nn`.
+//!
 //! Read in this order:
 //! 1. [`divergence`]: the f-divergences of f-GAN (Nowozin et al. 2016, Table 2).
-//! 2. [`toy`]: seeded samplers of the toy distributions (ring8, grid25, ...).
-//! 3. [`metrics`]: mode coverage, high-quality share, sliced Wasserstein distance.
-//! 4. [`digits`] and [`idx`]: image data (the bundled 8x8 digits, MNIST-style IDX files).
-//! 5. [`plot`]: PNG pictures (image grids, scatter plots, heat maps, loss curves).
+//! 2. [`objective`]: every GAN loss, from the critic's logits.
+//! 3. [`penalty`]: gradient penalties (double backward) and weight clipping.
+//! 4. [`toy`]: seeded samplers of the toy distributions (ring8, grid25, ...).
+//! 5. [`metrics`]: mode coverage, high-quality share, sliced Wasserstein distance.
+//! 6. [`digits`] and [`idx`]: image data (the bundled 8x8 digits, MNIST-style IDX files).
+//! 7. [`plot`]: PNG pictures (image grids, scatter plots, heat maps, loss curves).
+//! 8. [`models`], [`config`], [`data`]: what a run is made of.
+//! 9. [`trainer`]: the training loop, checkpoints and resume.
 
+pub mod config;
+pub mod data;
 pub mod digits;
 pub mod divergence;
 pub mod idx;
 pub mod metrics;
+pub mod models;
+pub mod objective;
+pub mod penalty;
 pub mod plot;
+pub mod report;
 pub mod toy;
+pub mod trainer;
+pub mod workloads;
+
+pub use divergence::Divergence;
+pub use objective::Objective;
+pub use penalty::Penalty;
+pub use trainer::{Event, Trainer, TrainError};
+pub use config::TrainConfig;

@@ -1,0 +1,179 @@
+//! The training configuration: one TOML file per standard run (see `configs/`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::DataConfig;
+use crate::models::ModelConfig;
+use crate::objective::Objective;
+use crate::penalty::Penalty;
+
+/// Everything that defines a run. Unknown fields are rejected, so a typo is an error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// A name for the run (used in logs).
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Seed of the one random generator every draw comes from (weights, data, noise).
+    #[serde(default)]
+    pub seed: u64,
+    /// Generator steps to train for.
+    pub steps: usize,
+    /// Samples per batch (real and generated).
+    pub batch_size: usize,
+    /// Critic steps per generator step.
+    #[serde(default = "one")]
+    pub n_critic: usize,
+    /// The GAN objective.
+    pub objective: Objective,
+    /// The critic regularizer.
+    #[serde(default = "no_penalty")]
+    pub penalty: Penalty,
+    /// The data.
+    pub data: DataConfig,
+    /// The networks.
+    pub model: ModelConfig,
+    /// Adam's settings, separately for G and D (TTUR).
+    #[serde(default)]
+    pub optim: OptimConfig,
+    /// Decay of an exponential moving average of the generator's weights, used for
+    /// evaluation and samples (e.g. 0.999); none if absent.
+    #[serde(default)]
+    pub ema: Option<f64>,
+    /// Log a JSON line every this many steps.
+    #[serde(default = "ten")]
+    pub log_every: usize,
+    /// Evaluate (metrics, pictures) every this many steps.
+    #[serde(default = "five_hundred")]
+    pub eval_every: usize,
+    /// Write a checkpoint every this many steps (and at the end).
+    #[serde(default = "five_hundred")]
+    pub checkpoint_every: usize,
+    /// Generated samples per evaluation.
+    #[serde(default = "two_thousand")]
+    pub eval_samples: usize,
+}
+
+/// Adam's hyperparameters for both networks (Two Time-scale Update Rule: separate rates).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimConfig {
+    /// Generator learning rate.
+    pub g_lr: f64,
+    /// Critic learning rate.
+    pub d_lr: f64,
+    /// Adam's β₁ for both.
+    pub beta1: f64,
+    /// Adam's β₂ for both.
+    pub beta2: f64,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        OptimConfig { g_lr: 1e-4, d_lr: 1e-4, beta1: 0.5, beta2: 0.9 }
+    }
+}
+
+fn default_name() -> String {
+    "run".into()
+}
+fn one() -> usize {
+    1
+}
+fn ten() -> usize {
+    10
+}
+fn five_hundred() -> usize {
+    500
+}
+fn two_thousand() -> usize {
+    2000
+}
+fn no_penalty() -> Penalty {
+    Penalty::None
+}
+
+impl TrainConfig {
+    /// Parses TOML after applying `key=value` overrides (dotted keys, TOML values; a bare
+    /// word is taken as a string), then validates.
+    pub fn from_toml(text: &str, overrides: &[String]) -> Result<Self, String> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.message().to_string())?;
+        for o in overrides {
+            apply_override(&mut table, o)?;
+        }
+        let config: TrainConfig = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates a config file; errors name the file.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::from_toml(&text, overrides).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The config as TOML (stored in checkpoints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a config always serializes")
+    }
+
+    /// Checks every value that would make training meaningless; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("steps", self.steps),
+            ("batch_size", self.batch_size),
+            ("n_critic", self.n_critic),
+            ("log_every", self.log_every),
+            ("eval_every", self.eval_every),
+            ("checkpoint_every", self.checkpoint_every),
+            ("eval_samples", self.eval_samples),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{name} must be at least 1"));
+        }
+        let o = &self.optim;
+        for (name, lr) in [("optim.g_lr", o.g_lr), ("optim.d_lr", o.d_lr)] {
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(format!("{name} must be a positive number, got {lr}"));
+            }
+        }
+        for (name, b) in [("optim.beta1", o.beta1), ("optim.beta2", o.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(format!("{name} must be in [0, 1), got {b}"));
+            }
+        }
+        if let Some(e) = self.ema.filter(|e| !(0.0..1.0).contains(e)) {
+            return Err(format!("ema must be in [0, 1), got {e}"));
+        }
+        self.penalty.validate()?;
+        if let DataConfig::Toy(t) = &self.data {
+            t.validate().map_err(|e| format!("data: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Sets `a.b.c = value` in a TOML table.
+fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| format!("--set {assignment}: expected key=value"))?;
+    let value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    let mut node = table;
+    for p in &parts[..parts.len() - 1] {
+        node = node
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| format!("--set {assignment}: '{p}' is not a table"))?;
+    }
+    node.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}

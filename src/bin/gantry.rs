@@ -1,3 +1,0 @@
-fn main() {
-    println!("gantry {}", env!("CARGO_PKG_VERSION"));
-}
