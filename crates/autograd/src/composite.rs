@@ -6,12 +6,17 @@ use gantry_tensor::{Element, Tensor};
 
 use crate::tape::Var;
 
+// `add`, `mul`, … are also the operators (see `operators.rs`); the methods read better in
+// chains and in VJP rules.
+#[allow(clippy::should_implement_trait)]
 impl<'t, E: Element> Var<'t, E> {
-    /// `a − b = a + (−b)`.
+    /// `a − b = a + (−b)` (also the `-` operator, see `operators.rs`).
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, other: Var<'t, E>) -> Var<'t, E> {
         self.add(other.neg())
     }
-    /// `a / b = a · b⁻¹`.
+    /// `a / b = a · b⁻¹` (also the `/` operator).
+    #[allow(clippy::should_implement_trait)]
     pub fn div(self, other: Var<'t, E>) -> Var<'t, E> {
         self.mul(other.pow(-E::one()))
     }
@@ -48,6 +53,13 @@ impl<'t, E: Element> Var<'t, E> {
     /// finite at 0 (WGAN-GP's reference code adds 1e-12 the same way).
     pub fn norm_axes(self, axes: &[usize], keepdim: bool, eps: E) -> Var<'t, E> {
         self.square().sum_axes(axes, keepdim).add_scalar(eps).sqrt()
+    }
+    /// `log softmax(x)` along `axis`: `x − m − log Σ exp(x − m)`, with `m` the (constant)
+    /// maximum along the axis so that no exponential overflows; the result does not depend
+    /// on `m`, so treating it as a constant leaves the gradient exact.
+    pub fn log_softmax(self, axis: usize) -> Var<'t, E> {
+        let shifted = self - self.constant(self.value().max_axes(&[axis], true));
+        shifted - shifted.exp().sum_axes(&[axis], true).log()
     }
     /// Flattens all axes after the first: `[n, …] → [n, Π…]`.
     pub fn flatten(self) -> Var<'t, E> {

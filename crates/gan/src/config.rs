@@ -68,11 +68,41 @@ pub struct OptimConfig {
     pub beta1: f64,
     /// Adam's β₂ for both.
     pub beta2: f64,
+    /// How the learning rates change over the run.
+    #[serde(default)]
+    pub schedule: Schedule,
+}
+
+/// A learning-rate schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// `lr·(1 − t/T)` at step `t` of `T`, decaying linearly to 0 (as in the WGAN-GP code).
+    Linear,
+}
+
+impl Schedule {
+    /// The rate for step `t` (0-based) of `total`, given the base rate.
+    pub fn rate(&self, base: f64, t: usize, total: usize) -> f64 {
+        match self {
+            Schedule::Constant => base,
+            Schedule::Linear => base * (1.0 - t as f64 / total.max(1) as f64),
+        }
+    }
 }
 
 impl Default for OptimConfig {
     fn default() -> Self {
-        OptimConfig { g_lr: 1e-4, d_lr: 1e-4, beta1: 0.5, beta2: 0.9 }
+        OptimConfig {
+            g_lr: 1e-4,
+            d_lr: 1e-4,
+            beta1: 0.5,
+            beta2: 0.9,
+            schedule: Schedule::Constant,
+        }
     }
 }
 
@@ -99,11 +129,15 @@ impl TrainConfig {
     /// Parses TOML after applying `key=value` overrides (dotted keys, TOML values; a bare
     /// word is taken as a string), then validates.
     pub fn from_toml(text: &str, overrides: &[String]) -> Result<Self, String> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.message().to_string())?;
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
         for o in overrides {
             apply_override(&mut table, o)?;
         }
-        let config: TrainConfig = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+        let config: TrainConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
         config.validate()?;
         Ok(config)
     }

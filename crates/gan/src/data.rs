@@ -30,18 +30,30 @@ pub enum DataConfig {
 impl TryFrom<toml::Table> for DataConfig {
     type Error = String;
     fn try_from(t: toml::Table) -> Result<Self, String> {
-        let name = t.get("name").and_then(|v| v.as_str()).ok_or("data.name is missing (e.g. \"ring8\", \"digits\")")?;
-        let unexpected = |allowed: &[&str]| t.keys().find(|k| !allowed.contains(&k.as_str())).map(|k| format!("data.{k} is not a field of data \"{name}\""));
+        let name = t
+            .get("name")
+            .and_then(|v| v.as_str())
+            .ok_or("data.name is missing (e.g. \"ring8\", \"digits\")")?;
+        let unexpected = |allowed: &[&str]| {
+            t.keys()
+                .find(|k| !allowed.contains(&k.as_str()))
+                .map(|k| format!("data.{k} is not a field of data \"{name}\""))
+        };
         match name {
             "digits" => unexpected(&["name"]).map_or(Ok(DataConfig::Digits), Err),
             "idx" => {
                 if let Some(e) = unexpected(&["name", "path"]) {
                     return Err(e);
                 }
-                let path = t.get("path").and_then(|v| v.as_str()).ok_or("data.path is missing for data \"idx\"")?;
+                let path = t
+                    .get("path")
+                    .and_then(|v| v.as_str())
+                    .ok_or("data.path is missing for data \"idx\"")?;
                 Ok(DataConfig::Idx { path: path.into() })
             }
-            _ => Toy::deserialize(toml::Value::Table(t)).map(DataConfig::Toy).map_err(|e| format!("data: {}", e.message())),
+            _ => Toy::deserialize(toml::Value::Table(t))
+                .map(DataConfig::Toy)
+                .map_err(|e| format!("data: {}", e.message())),
         }
     }
 }

@@ -9,14 +9,17 @@
 //! 4. [`toy`]: seeded samplers of the toy distributions (ring8, grid25, ...).
 //! 5. [`metrics`]: mode coverage, high-quality share, sliced Wasserstein distance.
 //! 6. [`digits`] and [`idx`]: image data (the bundled 8x8 digits, MNIST-style IDX files).
-//! 7. [`plot`]: PNG pictures (image grids, scatter plots, heat maps, loss curves).
-//! 8. [`models`], [`config`], [`data`]: what a run is made of.
-//! 9. [`trainer`]: the training loop, checkpoints and resume.
+//! 7. [`frechet`] and [`digits_judge`]: the "digits FD" image metric.
+//! 8. [`plot`]: PNG pictures (image grids, scatter plots, heat maps, loss curves).
+//! 9. [`models`], [`config`], [`data`]: what a run is made of.
+//! 10. [`trainer`]: the training loop, checkpoints and resume.
 
 pub mod config;
 pub mod data;
 pub mod digits;
+pub mod digits_judge;
 pub mod divergence;
+pub mod frechet;
 pub mod idx;
 pub mod metrics;
 pub mod models;
@@ -28,8 +31,8 @@ pub mod toy;
 pub mod trainer;
 pub mod workloads;
 
+pub use config::TrainConfig;
 pub use divergence::Divergence;
 pub use objective::Objective;
 pub use penalty::Penalty;
-pub use trainer::{Event, Trainer, TrainError};
-pub use config::TrainConfig;
+pub use trainer::{Event, TrainError, Trainer};

@@ -10,8 +10,8 @@
 //!   normalized. With `c = 64`, `s = 28` this is the `dcgan-*` standard workload.
 
 use gantry_nn::{
-    BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Linear, Module, ReLU, Reshape, Sequential,
-    SpectralNorm, Tanh, WeightLayer,
+    BatchNorm, Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Linear, Module, ReLU, Reshape,
+    Sequential, SpectralNorm, Tanh, WeightLayer,
 };
 use gantry_tensor::Tensor;
 use rand::Rng;
@@ -80,21 +80,34 @@ impl ModelConfig {
     /// Checks sizes against the data shape (per sample); the error names the field.
     pub fn validate(&self, sample_shape: &[usize]) -> Result<(), String> {
         match self {
-            ModelConfig::Mlp { z_dim, g_hidden, d_hidden, .. } => {
+            ModelConfig::Mlp {
+                z_dim,
+                g_hidden,
+                d_hidden,
+                ..
+            } => {
                 let widths = g_hidden.iter().chain(d_hidden);
-                if *z_dim == 0 || g_hidden.is_empty() || d_hidden.is_empty() || widths.clone().any(|&w| w == 0) {
+                if *z_dim == 0
+                    || g_hidden.is_empty()
+                    || d_hidden.is_empty()
+                    || widths.clone().any(|&w| w == 0)
+                {
                     return Err("model.z_dim and every width in model.g_hidden / model.d_hidden must be ≥ 1 (and the lists non-empty)".into());
                 }
                 if sample_shape.len() != 1 {
                     return Err(format!("model.kind = \"mlp\" needs vector data, but samples have shape {sample_shape:?}"));
                 }
             }
-            ModelConfig::Dcgan { z_dim, channels, .. } => {
+            ModelConfig::Dcgan {
+                z_dim, channels, ..
+            } => {
                 if *z_dim == 0 || *channels == 0 {
                     return Err("model.z_dim and model.channels must be ≥ 1".into());
                 }
-                let square = sample_shape.len() == 3 && sample_shape[0] == 1 && sample_shape[1] == sample_shape[2];
-                if !square || sample_shape[1] % 4 != 0 {
+                let square = sample_shape.len() == 3
+                    && sample_shape[0] == 1
+                    && sample_shape[1] == sample_shape[2];
+                if !square || !sample_shape[1].is_multiple_of(4) {
                     return Err(format!(
                         "model.kind = \"dcgan\" needs [1, s, s] images with s divisible by 4, got {sample_shape:?}"
                     ));
@@ -105,11 +118,28 @@ impl ModelConfig {
     }
 
     /// Builds `(generator, critic)` for samples of `sample_shape`, drawing weights from `rng`.
-    pub fn build<R: Rng + ?Sized>(&self, sample_shape: &[usize], rng: &mut R) -> (Sequential, Sequential) {
-        match self {
-            &ModelConfig::Mlp { z_dim, ref g_hidden, ref d_hidden, leaky, tanh_output, spectral_norm } => {
+    pub fn build<R: Rng + ?Sized>(
+        &self,
+        sample_shape: &[usize],
+        rng: &mut R,
+    ) -> (Sequential, Sequential) {
+        match *self {
+            ModelConfig::Mlp {
+                z_dim,
+                ref g_hidden,
+                ref d_hidden,
+                leaky,
+                tanh_output,
+                spectral_norm,
+            } => {
                 let dim = sample_shape[0];
-                let act = |s: Sequential| if leaky { s.add(LeakyReLU(0.2)) } else { s.add(ReLU) };
+                let act = |s: Sequential| {
+                    if leaky {
+                        s.add(LeakyReLU(0.2))
+                    } else {
+                        s.add(ReLU)
+                    }
+                };
                 let mut g = Sequential::new();
                 let mut width = z_dim;
                 for &h in g_hidden {
@@ -129,22 +159,46 @@ impl ModelConfig {
                 d = with_sn(d, Linear::new(width, 1, rng), spectral_norm, rng);
                 (g, d)
             }
-            &ModelConfig::Dcgan { z_dim, channels: c, spectral_norm } => {
+            ModelConfig::Dcgan {
+                z_dim,
+                channels: c,
+                spectral_norm,
+            } => {
                 let b = sample_shape[1] / 4;
                 let g = Sequential::new()
                     .add(dcgan_init(Linear::new(z_dim, 2 * c * b * b, rng), rng))
                     .add(BatchNorm::new_1d(2 * c))
                     .add(ReLU)
                     .add(Reshape(vec![2 * c, b, b]))
-                    .add(dcgan_init(ConvTranspose2d::new(2 * c, c, 4, 2, 1, rng), rng))
+                    .add(dcgan_init(
+                        ConvTranspose2d::new(2 * c, c, 4, 2, 1, rng),
+                        rng,
+                    ))
                     .add(BatchNorm::new_2d(c))
                     .add(ReLU)
                     .add(dcgan_init(ConvTranspose2d::new(c, 1, 4, 2, 1, rng), rng))
                     .add(Tanh);
                 let mut d = Sequential::new();
-                d = with_sn(d, dcgan_init(Conv2d::new(1, c, 4, 2, 1, rng), rng), spectral_norm, rng).add(LeakyReLU(0.2));
-                d = with_sn(d, dcgan_init(Conv2d::new(c, 2 * c, 4, 2, 1, rng), rng), spectral_norm, rng).add(LeakyReLU(0.2));
-                d = with_sn(d.add(Flatten), dcgan_init(Linear::new(2 * c * b * b, 1, rng), rng), spectral_norm, rng);
+                d = with_sn(
+                    d,
+                    dcgan_init(Conv2d::new(1, c, 4, 2, 1, rng), rng),
+                    spectral_norm,
+                    rng,
+                )
+                .add(LeakyReLU(0.2));
+                d = with_sn(
+                    d,
+                    dcgan_init(Conv2d::new(c, 2 * c, 4, 2, 1, rng), rng),
+                    spectral_norm,
+                    rng,
+                )
+                .add(LeakyReLU(0.2));
+                d = with_sn(
+                    d.add(Flatten),
+                    dcgan_init(Linear::new(2 * c * b * b, 1, rng), rng),
+                    spectral_norm,
+                    rng,
+                );
                 (g, d)
             }
         }

@@ -59,13 +59,18 @@ impl<'t> Objective {
     /// The critic's loss (to minimize).
     pub fn d_loss<E: Element>(&self, real: Var<'t, E>, fake: Var<'t, E>) -> Var<'t, E> {
         match self {
-            Objective::Minimax | Objective::NonSaturating => (-real).softplus().mean() + fake.softplus().mean(),
+            Objective::Minimax | Objective::NonSaturating => {
+                (-real).softplus().mean() + fake.softplus().mean()
+            }
             Objective::Wasserstein => fake.mean() - real.mean(),
             Objective::Hinge => (-real + E::one()).relu().mean() + (fake + E::one()).relu().mean(),
-            Objective::LeastSquares => ((real - E::one()).square().mean() + fake.square().mean()) * half::<E>(),
+            Objective::LeastSquares => {
+                ((real - E::one()).square().mean() + fake.square().mean()) * half::<E>()
+            }
             Objective::Relativistic => relativistic(real, fake),
             Objective::FDivergence { divergence, .. } => {
-                -(critic_output(*divergence, real).mean() - conjugate_of_output(*divergence, fake).mean())
+                -(critic_output(*divergence, real).mean()
+                    - conjugate_of_output(*divergence, fake).mean())
             }
         }
     }
@@ -78,8 +83,14 @@ impl<'t> Objective {
             Objective::Wasserstein | Objective::Hinge => -fake.mean(),
             Objective::LeastSquares => (fake - E::one()).square().mean() * half::<E>(),
             Objective::Relativistic => relativistic(fake, real),
-            Objective::FDivergence { divergence, non_saturating: false } => -conjugate_of_output(*divergence, fake).mean(),
-            Objective::FDivergence { divergence, non_saturating: true } => -critic_output(*divergence, fake).mean(),
+            Objective::FDivergence {
+                divergence,
+                non_saturating: false,
+            } => -conjugate_of_output(*divergence, fake).mean(),
+            Objective::FDivergence {
+                divergence,
+                non_saturating: true,
+            } => -critic_output(*divergence, fake).mean(),
         }
     }
 
@@ -139,8 +150,16 @@ impl fmt::Display for Objective {
             Objective::Hinge => write!(f, "hinge"),
             Objective::LeastSquares => write!(f, "least_squares"),
             Objective::Relativistic => write!(f, "relativistic"),
-            Objective::FDivergence { divergence, non_saturating } => {
-                write!(f, "{}:{}", if *non_saturating { "fgan-ns" } else { "fgan" }, divergence.name())
+            Objective::FDivergence {
+                divergence,
+                non_saturating,
+            } => {
+                write!(
+                    f,
+                    "{}:{}",
+                    if *non_saturating { "fgan-ns" } else { "fgan" },
+                    divergence.name()
+                )
             }
         }
     }
@@ -163,8 +182,14 @@ impl FromStr for Objective {
         let (kind, name) = s.split_once(':').unwrap_or((s, ""));
         let divergence = Divergence::ALL.iter().find(|d| d.name() == name);
         match (kind, divergence) {
-            ("fgan", Some(d)) => Ok(Objective::FDivergence { divergence: *d, non_saturating: false }),
-            ("fgan-ns", Some(d)) => Ok(Objective::FDivergence { divergence: *d, non_saturating: true }),
+            ("fgan", Some(d)) => Ok(Objective::FDivergence {
+                divergence: *d,
+                non_saturating: false,
+            }),
+            ("fgan-ns", Some(d)) => Ok(Objective::FDivergence {
+                divergence: *d,
+                non_saturating: true,
+            }),
             _ => {
                 let names: Vec<&str> = Divergence::ALL.iter().map(|d| d.name()).collect();
                 Err(format!(

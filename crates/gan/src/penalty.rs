@@ -68,7 +68,9 @@ impl Penalty {
     pub fn validate(&self) -> Result<(), String> {
         let (name, v) = match *self {
             Penalty::None => return Ok(()),
-            Penalty::GradientPenalty { lambda, .. } | Penalty::Dragan { lambda } => ("penalty.lambda", lambda),
+            Penalty::GradientPenalty { lambda, .. } | Penalty::Dragan { lambda } => {
+                ("penalty.lambda", lambda)
+            }
             Penalty::R1 { gamma } | Penalty::R2 { gamma } => ("penalty.gamma", gamma),
             Penalty::WeightClip { c } => ("penalty.c", c),
         };
@@ -99,15 +101,26 @@ impl Penalty {
                 let excess = if one_sided { excess.relu() } else { excess };
                 Some(excess.square().mean() * e(lambda))
             }
-            Penalty::R1 { gamma } => Some(squared_gradient_norm(tape, critic, real.clone()).mean() * e(gamma / 2.0)),
-            Penalty::R2 { gamma } => Some(squared_gradient_norm(tape, critic, fake.clone()).mean() * e(gamma / 2.0)),
+            Penalty::R1 { gamma } => {
+                Some(squared_gradient_norm(tape, critic, real.clone()).mean() * e(gamma / 2.0))
+            }
+            Penalty::R2 { gamma } => {
+                Some(squared_gradient_norm(tape, critic, fake.clone()).mean() * e(gamma / 2.0))
+            }
             Penalty::Dragan { lambda } => {
                 let std = real.sub(&real.mean()).square().mean().item().sqrt();
                 let noise = Tensor::rand_uniform(real.shape(), E::zero(), E::one(), rng);
                 let perturbed = real.add(&noise.mul_scalar(std * e(0.5)));
                 let alpha = per_sample_uniform(real.shape(), rng);
-                let x_hat = alpha.mul(real).add(&alpha.map(|a| E::one() - a).mul(&perturbed));
-                Some((gradient_norm(tape, critic, x_hat) - E::one()).square().mean() * e(lambda))
+                let x_hat = alpha
+                    .mul(real)
+                    .add(&alpha.map(|a| E::one() - a).mul(&perturbed));
+                Some(
+                    (gradient_norm(tape, critic, x_hat) - E::one())
+                        .square()
+                        .mean()
+                        * e(lambda),
+                )
             }
         }
     }
@@ -121,13 +134,21 @@ fn per_sample_uniform<E: Element, R: Rng + ?Sized>(shape: &[usize], rng: &mut R)
 }
 
 /// `‖∇ₓ D(x)‖²` per sample (summed over all non-batch axes), recorded for double backward.
-fn squared_gradient_norm<'t, E: Element>(tape: &'t Tape<E>, critic: &dyn Fn(Var<'t, E>) -> Var<'t, E>, x: Tensor<E>) -> Var<'t, E> {
+fn squared_gradient_norm<'t, E: Element>(
+    tape: &'t Tape<E>,
+    critic: &dyn Fn(Var<'t, E>) -> Var<'t, E>,
+    x: Tensor<E>,
+) -> Var<'t, E> {
     let x = tape.var(x);
     let g = tape.grad(critic(x).sum(), &[x], true)[0];
     g.flatten().square().sum_axes(&[1], false)
 }
 
 /// `‖∇ₓ D(x)‖₂` per sample, `√(‖·‖² + 1e-12)` so the gradient stays finite at 0.
-fn gradient_norm<'t, E: Element>(tape: &'t Tape<E>, critic: &dyn Fn(Var<'t, E>) -> Var<'t, E>, x: Tensor<E>) -> Var<'t, E> {
+fn gradient_norm<'t, E: Element>(
+    tape: &'t Tape<E>,
+    critic: &dyn Fn(Var<'t, E>) -> Var<'t, E>,
+    x: Tensor<E>,
+) -> Var<'t, E> {
     (squared_gradient_norm(tape, critic, x) + E::from_f64_lossy(1e-12)).sqrt()
 }

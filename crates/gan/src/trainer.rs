@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use gantry_autograd::Tape;
-use gantry_nn::{freeze, gradients, param_list, prefixed, Adam, Checkpoint, CheckpointError, Module, Named, Optimizer, Param, ParamTape, Sequential};
+use gantry_nn::{
+    freeze, gradients, param_list, prefixed, Adam, Checkpoint, CheckpointError, Module, Named,
+    Optimizer, Param, ParamTape, Sequential,
+};
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -21,13 +24,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
 use crate::data::Data;
-use crate::digits::DataError;
+use crate::data::DataConfig;
+use crate::digits::{DataError, Digits};
+use crate::digits_judge::{DigitsJudge, ImageReport};
 use crate::metrics::{mixture_report, sliced_wasserstein, wasserstein1_1d, MixtureReport};
 use crate::objective::Objective;
 use crate::penalty::Penalty;
 
 /// The file name of the checkpoint inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+/// The file name of the cached digits classifier inside a run directory.
+pub const JUDGE_FILE: &str = "digits_classifier.safetensors";
 /// The file name of the JSON-lines log inside a run directory.
 pub const LOG_FILE: &str = "log.jsonl";
 
@@ -61,6 +68,8 @@ pub struct Evaluation {
     pub mixture: Option<MixtureReport>,
     /// Sliced Wasserstein-1 distance to fresh data (2-D data), exact W1 in 1-D.
     pub wasserstein1: Option<f64>,
+    /// Digits FD and class coverage, for the bundled digits.
+    pub images: Option<ImageReport>,
 }
 
 /// Why training stopped early.
@@ -125,6 +134,7 @@ pub struct Trainer {
     opt_d: Optimizer<Adam>,
     rng: ChaCha8Rng,
     step: usize,
+    judge: Option<DigitsJudge>,
 }
 
 impl Trainer {
@@ -142,14 +152,27 @@ impl Trainer {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let (g, d) = config.model.build(&shape, &mut rng);
         let g_ema = config.ema.map(|_| {
-            let (copy, _) = config.model.build(&shape, &mut ChaCha8Rng::seed_from_u64(0));
+            let (copy, _) = config
+                .model
+                .build(&shape, &mut ChaCha8Rng::seed_from_u64(0));
             copy_state(&g, &copy);
             copy
         });
         let o = &config.optim;
         let opt_g = Optimizer::new(g.params(), o.g_lr, Adam::betas(o.beta1, o.beta2));
         let opt_d = Optimizer::new(d.params(), o.d_lr, Adam::betas(o.beta1, o.beta2));
-        Ok(Trainer { config, data, g, d, g_ema, opt_g, opt_d, rng, step: 0 })
+        Ok(Trainer {
+            config,
+            data,
+            g,
+            d,
+            g_ema,
+            opt_g,
+            opt_d,
+            rng,
+            step: 0,
+            judge: None,
+        })
     }
 
     /// Generator steps completed.
@@ -164,7 +187,10 @@ impl Trainer {
 
     /// `n` samples from the (EMA) generator in eval mode, noise drawn from `seed`.
     pub fn sample(&self, n: usize, seed: u64) -> Tensor<f32> {
-        let z = Tensor::randn(&[n, self.config.model.z_dim()], &mut ChaCha8Rng::seed_from_u64(seed));
+        let z = Tensor::randn(
+            &[n, self.config.model.z_dim()],
+            &mut ChaCha8Rng::seed_from_u64(seed),
+        );
         generate(self.sampler(), &z)
     }
 
@@ -175,6 +201,9 @@ impl Trainer {
         let penalty = self.config.penalty;
         let (d_params, g_params) = (param_list(&self.d), param_list(&self.g));
         let next = self.step + 1;
+        let o = &self.config.optim;
+        self.opt_g.groups[0].lr = o.schedule.rate(o.g_lr, self.step, self.config.steps);
+        self.opt_d.groups[0].lr = o.schedule.rate(o.d_lr, self.step, self.config.steps);
         let mut last = (0.0, None, None, 0.0);
         for _ in 0..self.config.n_critic {
             let real = self.data.batch(bs, &mut self.rng);
@@ -182,16 +211,28 @@ impl Trainer {
             let grads = {
                 let tape = Tape::new();
                 freeze(&tape, &g_params);
-                let fake = tape.no_grad(|| self.g.forward(&tape, tape.constant(z))).value();
-                let (vr, vf) = (self.d.forward(&tape, tape.constant(real.clone())), self.d.forward(&tape, tape.constant(fake.clone())));
+                let fake = tape
+                    .no_grad(|| self.g.forward(&tape, tape.constant(z)))
+                    .value();
+                let (vr, vf) = (
+                    self.d.forward(&tape, tape.constant(real.clone())),
+                    self.d.forward(&tape, tape.constant(fake.clone())),
+                );
                 let mut loss = objective.d_loss(vr, vf);
                 let critic = |x| self.d.forward(&tape, x);
                 let pen = penalty.loss(&tape, &critic, &real, &fake, &mut self.rng);
                 if let Some(p) = pen {
                     loss = loss + p;
                 }
-                let w = objective.is_wasserstein().then(|| (vr.value().mean().item() - vf.value().mean().item()) as f64);
-                last = (finite(loss.item() as f64, next, "d_loss")?, pen.map(|p| p.item() as f64), w, 0.0);
+                let w = objective
+                    .is_wasserstein()
+                    .then(|| (vr.value().mean().item() - vf.value().mean().item()) as f64);
+                last = (
+                    finite(loss.item() as f64, next, "d_loss")?,
+                    pen.map(|p| p.item() as f64),
+                    w,
+                    0.0,
+                );
                 gradients(&tape, loss, &d_params)
             };
             last.3 = norm(&grads);
@@ -201,7 +242,8 @@ impl Trainer {
             }
         }
         let z = Tensor::randn(&[bs, zdim], &mut self.rng);
-        let real = matches!(objective, Objective::Relativistic).then(|| self.data.batch(bs, &mut self.rng));
+        let real = matches!(objective, Objective::Relativistic)
+            .then(|| self.data.batch(bs, &mut self.rng));
         let (g_loss, grads) = {
             let tape = Tape::new();
             freeze(&tape, &d_params);
@@ -209,7 +251,10 @@ impl Trainer {
             let vf = self.d.forward(&tape, fake);
             let vr = real.map_or(vf, |r| self.d.forward(&tape, tape.constant(r)));
             let loss = objective.g_loss(vf, vr);
-            (finite(loss.item() as f64, next, "g_loss")?, gradients(&tape, loss, &g_params))
+            (
+                finite(loss.item() as f64, next, "g_loss")?,
+                gradients(&tape, loss, &g_params),
+            )
         };
         let g_grad_norm = norm(&grads);
         self.opt_g.step(&grads);
@@ -217,21 +262,39 @@ impl Trainer {
             ema_update(ema, &self.g, beta as f32);
         }
         self.step = next;
-        for (name, p) in prefixed("g", self.g.params()).into_iter().chain(prefixed("d", self.d.params())) {
+        for (name, p) in prefixed("g", self.g.params())
+            .into_iter()
+            .chain(prefixed("d", self.d.params()))
+        {
             if !p.borrow().all_finite() {
-                return Err(TrainError::NonFinite { step: next, what: format!("parameter {name}") });
+                return Err(TrainError::NonFinite {
+                    step: next,
+                    what: format!("parameter {name}"),
+                });
             }
         }
         let (d_loss, penalty, wasserstein, d_grad_norm) = last;
         let elapsed_s = started.elapsed().as_secs_f64();
-        Ok(StepLog { step: next, d_loss, g_loss, penalty, wasserstein, d_grad_norm, g_grad_norm, elapsed_s })
+        Ok(StepLog {
+            step: next,
+            d_loss,
+            g_loss,
+            penalty,
+            wasserstein,
+            d_grad_norm,
+            g_grad_norm,
+            elapsed_s,
+        })
     }
 
     /// Measures sample quality with `config.eval_samples` samples (fixed noise).
     pub fn evaluate(&self) -> Evaluation {
         let n = self.config.eval_samples;
         let samples = self.sample(n, self.config.seed ^ 0x5EED_E7A1);
-        let mut eval = Evaluation { step: self.step, ..Default::default() };
+        let mut eval = Evaluation {
+            step: self.step,
+            ..Default::default()
+        };
         if let Data::Toy(toy) = &self.data {
             let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ 0xDA7A);
             let data = toy.sample(n, &mut rng);
@@ -239,11 +302,15 @@ impl Trainer {
                 eval.mixture = Some(mixture_report(&samples, &toy.modes(), toy.std()));
             }
             eval.wasserstein1 = Some(if toy.dim() == 1 {
-                let to64 = |t: &Tensor<f32>| t.to_vec().iter().map(|&x| x as f64).collect::<Vec<_>>();
+                let to64 =
+                    |t: &Tensor<f32>| t.to_vec().iter().map(|&x| x as f64).collect::<Vec<_>>();
                 wasserstein1_1d(&to64(&samples), &to64(&data))
             } else {
                 sliced_wasserstein(&samples, &data, 256, &mut rng)
             });
+        }
+        if let (Some(judge), Data::Samples(real)) = (&self.judge, &self.data) {
+            eval.images = Some(judge.report(&samples, real));
         }
         eval
     }
@@ -265,9 +332,19 @@ impl Trainer {
     /// Restores a checkpoint made by [`Trainer::checkpoint`] with the same config; on error
     /// nothing has changed.
     pub fn restore(&mut self, ck: &Checkpoint) -> Result<(), TrainError> {
-        let bad = |what: &str| TrainError::Checkpoint(CheckpointError::Format { source: format!("metadata '{what}' is missing or invalid") });
-        let step: usize = ck.meta("step").and_then(|s| s.parse().ok()).ok_or_else(|| bad("step"))?;
-        let pos: u128 = ck.meta("rng_word_pos").and_then(|s| s.parse().ok()).ok_or_else(|| bad("rng_word_pos"))?;
+        let bad = |what: &str| {
+            TrainError::Checkpoint(CheckpointError::Format {
+                source: format!("metadata '{what}' is missing or invalid"),
+            })
+        };
+        let step: usize = ck
+            .meta("step")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("step"))?;
+        let pos: u128 = ck
+            .meta("rng_word_pos")
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("rng_word_pos"))?;
         ck.restore(&self.state()).map_err(TrainError::Checkpoint)?;
         self.step = step;
         self.rng.set_word_pos(pos);
@@ -289,7 +366,12 @@ impl Trainer {
     /// Trains until `config.steps`, writing `log.jsonl` and `checkpoint.safetensors` into
     /// `dir` and telling `observer` about every step and evaluation. With `resume`, starts
     /// from `dir`'s checkpoint (if any) and keeps the log up to it.
-    pub fn run(&mut self, dir: &Path, resume: bool, observer: &mut dyn FnMut(Event<'_>)) -> Result<Option<Evaluation>, TrainError> {
+    pub fn run(
+        &mut self,
+        dir: &Path,
+        resume: bool,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Option<Evaluation>, TrainError> {
         let io = |p: &Path| {
             let p = p.to_path_buf();
             move |e| TrainError::Io(p, e)
@@ -301,7 +383,17 @@ impl Trainer {
             let ck = Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint)?;
             self.restore(&ck)?;
         }
-        let kept = if resume { read_log_until(&log_path, self.step) } else { String::new() };
+        if self.config.data == DataConfig::Digits && self.judge.is_none() {
+            let digits = Digits::load().map_err(TrainError::Data)?;
+            let path = dir.join(JUDGE_FILE);
+            self.judge =
+                Some(DigitsJudge::load_or_train(&path, &digits).map_err(TrainError::Checkpoint)?);
+        }
+        let kept = if resume {
+            read_log_until(&log_path, self.step)
+        } else {
+            String::new()
+        };
         let mut log = File::create(&log_path).map_err(io(&log_path))?;
         log.write_all(kept.as_bytes()).map_err(io(&log_path))?;
         let started = Instant::now();
@@ -312,7 +404,12 @@ impl Trainer {
             let step = entry.step;
             let last = step == self.config.steps;
             if step % self.config.log_every == 0 || last {
-                writeln!(log, "{}", serde_json::to_string(&entry).expect("serializable")).map_err(io(&log_path))?;
+                writeln!(
+                    log,
+                    "{}",
+                    serde_json::to_string(&entry).expect("serializable")
+                )
+                .map_err(io(&log_path))?;
             }
             if step % self.config.eval_every == 0 || last {
                 let eval = self.evaluate();
@@ -323,7 +420,9 @@ impl Trainer {
             }
             if step % self.config.checkpoint_every == 0 || last {
                 log.flush().map_err(io(&log_path))?;
-                self.checkpoint().save(&ck_path).map_err(TrainError::Checkpoint)?;
+                self.checkpoint()
+                    .save(&ck_path)
+                    .map_err(TrainError::Checkpoint)?;
             }
         }
         Ok(last_eval)
@@ -332,20 +431,29 @@ impl Trainer {
 
 /// The step lines of a run's log (evaluation lines skipped), for loss curves.
 pub fn read_step_log(path: &Path) -> Vec<StepLog> {
-    let Ok(f) = File::open(path) else { return Vec::new() };
-    BufReader::new(f).lines().map_while(Result::ok).filter_map(|l| serde_json::from_str(&l).ok()).collect()
+    let Ok(f) = File::open(path) else {
+        return Vec::new();
+    };
+    BufReader::new(f)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str(&l).ok())
+        .collect()
 }
 
 /// The lines of an existing log whose `step` is at most `step` (so a resumed run's log
 /// reads as if it had never stopped).
 fn read_log_until(path: &Path, step: usize) -> String {
-    let Ok(f) = File::open(path) else { return String::new() };
+    let Ok(f) = File::open(path) else {
+        return String::new();
+    };
     BufReader::new(f)
         .lines()
         .map_while(Result::ok)
         .filter(|l| {
             let v: Option<serde_json::Value> = serde_json::from_str(l).ok();
-            v.and_then(|v| v.get("step")?.as_u64()).is_some_and(|s| s as usize <= step)
+            v.and_then(|v| v.get("step")?.as_u64())
+                .is_some_and(|s| s as usize <= step)
         })
         .map(|l| l + "\n")
         .collect()
@@ -355,7 +463,9 @@ fn read_log_until(path: &Path, step: usize) -> String {
 pub fn generate(g: &Sequential, z: &Tensor<f32>) -> Tensor<f32> {
     g.set_training(false);
     let tape = Tape::new();
-    let out = tape.no_grad(|| g.forward(&tape, tape.constant(z.clone()))).value();
+    let out = tape
+        .no_grad(|| g.forward(&tape, tape.constant(z.clone())))
+        .value();
     g.set_training(true);
     out
 }
@@ -364,7 +474,9 @@ pub fn generate(g: &Sequential, z: &Tensor<f32>) -> Tensor<f32> {
 pub fn critic_values(d: &Sequential, x: &Tensor<f32>) -> Tensor<f32> {
     d.set_training(false);
     let tape = Tape::new();
-    let out = tape.no_grad(|| d.forward(&tape, tape.constant(x.clone()))).value();
+    let out = tape
+        .no_grad(|| d.forward(&tape, tape.constant(x.clone())))
+        .value();
     d.set_training(true);
     out
 }
@@ -373,13 +485,20 @@ fn finite(v: f64, step: usize, what: &str) -> Result<f64, TrainError> {
     if v.is_finite() {
         Ok(v)
     } else {
-        Err(TrainError::NonFinite { step, what: what.to_string() })
+        Err(TrainError::NonFinite {
+            step,
+            what: what.to_string(),
+        })
     }
 }
 
 /// `√Σ‖gᵢ‖²` over a list of gradients.
 fn norm(grads: &[Tensor<f32>]) -> f64 {
-    grads.iter().map(|g| g.square().sum().item() as f64).sum::<f64>().sqrt()
+    grads
+        .iter()
+        .map(|g| g.square().sum().item() as f64)
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// WGAN's weight clipping: every parameter into `[−c, c]`.
@@ -396,7 +515,10 @@ fn ema_update(ema: &Sequential, g: &Sequential, beta: f32) {
         let p = p.value();
         let mut v = e.borrow_mut();
         let src = p.as_slice().expect("parameters are contiguous");
-        v.make_mut().iter_mut().zip(src).for_each(|(a, &b)| *a = beta * *a + (1.0 - beta) * b);
+        v.make_mut()
+            .iter_mut()
+            .zip(src)
+            .for_each(|(a, &b)| *a = beta * *a + (1.0 - beta) * b);
     }
     for ((_, e), (_, b)) in ema.buffers().iter().zip(g.buffers()) {
         e.set(b.value());
@@ -412,6 +534,9 @@ fn copy_state(from: &Sequential, to: &Sequential) {
 }
 
 /// Parameters of a module put on a tape, for callers outside the trainer.
-pub fn params_on<'t>(tape: &'t Tape<f32>, m: &dyn Module<f32>) -> Vec<gantry_autograd::Var<'t, f32>> {
+pub fn params_on<'t>(
+    tape: &'t Tape<f32>,
+    m: &dyn Module<f32>,
+) -> Vec<gantry_autograd::Var<'t, f32>> {
     param_list(m).iter().map(|p| tape.param(p)).collect()
 }

@@ -8,7 +8,7 @@ use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::{OptimConfig, TrainConfig};
+use crate::config::{OptimConfig, Schedule, TrainConfig};
 use crate::data::{Data, DataConfig};
 use crate::models::ModelConfig;
 use crate::objective::Objective;
@@ -21,16 +21,38 @@ pub const NAMES: [&str; 4] = ["toy-wgangp", "mlp-ns", "dcgan-sn-hinge", "dcgan-w
 
 /// The trainer of a standard workload, or `None` for an unknown name.
 pub fn trainer(name: &str) -> Option<Trainer> {
-    let gp = Penalty::GradientPenalty { lambda: 10.0, one_sided: false };
-    let adam = |lr, beta2| OptimConfig { g_lr: lr, d_lr: lr, beta1: 0.5, beta2 };
+    let gp = Penalty::GradientPenalty {
+        lambda: 10.0,
+        one_sided: false,
+    };
+    let adam = |lr, beta2| OptimConfig {
+        g_lr: lr,
+        d_lr: lr,
+        beta1: 0.5,
+        beta2,
+        schedule: Schedule::Constant,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let images = |rng: &mut ChaCha8Rng, shape: &[usize]| Data::Samples(Tensor::rand_uniform(shape, -1.0, 1.0, rng));
-    let dcgan = |sn| ModelConfig::Dcgan { z_dim: 100, channels: 64, spectral_norm: sn };
+    let images = |rng: &mut ChaCha8Rng, shape: &[usize]| {
+        Data::Samples(Tensor::rand_uniform(shape, -1.0, 1.0, rng))
+    };
+    let dcgan = |sn| ModelConfig::Dcgan {
+        z_dim: 100,
+        channels: 64,
+        spectral_norm: sn,
+    };
     let (objective, penalty, model, data, batch_size, n_critic, optim) = match name {
         "toy-wgangp" => (
             Objective::Wasserstein,
             gp,
-            ModelConfig::Mlp { z_dim: 2, g_hidden: vec![512; 3], d_hidden: vec![512; 3], leaky: false, tanh_output: false, spectral_norm: false },
+            ModelConfig::Mlp {
+                z_dim: 2,
+                g_hidden: vec![512; 3],
+                d_hidden: vec![512; 3],
+                leaky: false,
+                tanh_output: false,
+                spectral_norm: false,
+            },
             Data::Samples(Tensor::randn(&[4096, 2], &mut rng)),
             256,
             5,
@@ -39,14 +61,37 @@ pub fn trainer(name: &str) -> Option<Trainer> {
         "mlp-ns" => (
             Objective::NonSaturating,
             Penalty::None,
-            ModelConfig::Mlp { z_dim: 100, g_hidden: vec![256, 512, 1024], d_hidden: vec![512, 256], leaky: true, tanh_output: true, spectral_norm: false },
+            ModelConfig::Mlp {
+                z_dim: 100,
+                g_hidden: vec![256, 512, 1024],
+                d_hidden: vec![512, 256],
+                leaky: true,
+                tanh_output: true,
+                spectral_norm: false,
+            },
             images(&mut rng, &[1024, 784]),
             64,
             1,
             adam(2e-4, 0.999),
         ),
-        "dcgan-sn-hinge" => (Objective::Hinge, Penalty::None, dcgan(true), images(&mut rng, &[512, 1, 28, 28]), 64, 1, adam(2e-4, 0.999)),
-        "dcgan-wgangp" => (Objective::Wasserstein, gp, dcgan(false), images(&mut rng, &[512, 1, 28, 28]), 64, 1, adam(2e-4, 0.999)),
+        "dcgan-sn-hinge" => (
+            Objective::Hinge,
+            Penalty::None,
+            dcgan(true),
+            images(&mut rng, &[512, 1, 28, 28]),
+            64,
+            1,
+            adam(2e-4, 0.999),
+        ),
+        "dcgan-wgangp" => (
+            Objective::Wasserstein,
+            gp,
+            dcgan(false),
+            images(&mut rng, &[512, 1, 28, 28]),
+            64,
+            1,
+            adam(2e-4, 0.999),
+        ),
         _ => return None,
     };
     let config = TrainConfig {

@@ -36,6 +36,6 @@ pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use module::{param_list, prefixed, Module, Named, Sequential};
 pub use optim::{Adam, Optimizer, ParamGroup, RmsProp, Rule, Sgd};
-pub use param::{gradients, Param, ParamTape};
+pub use param::{freeze, gradients, Param, ParamTape};
 pub use spectral_norm::SpectralNorm;
 pub use weight_layer::WeightLayer;

@@ -67,7 +67,8 @@ impl<E: Element> Sequential<E> {
         Sequential { layers: Vec::new() }
     }
 
-    /// Appends a layer (builder style).
+    /// Appends a layer (builder style, as `nn.Sequential(a, b, …)` reads in PyTorch).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module<E> + 'static) -> Self {
         self.layers.push(Box::new(layer));
         self

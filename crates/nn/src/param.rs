@@ -95,6 +95,14 @@ impl<E: Element> ParamTape<E> for Tape<E> {
     }
 }
 
+/// Puts `params` on the tape as constants: the step will not differentiate them (the
+/// critic during a generator step). Call before the forward pass that uses them.
+pub fn freeze<E: Element>(tape: &Tape<E>, params: &[Param<E>]) {
+    for p in params {
+        tape.keyed_constant(p.id(), || p.value());
+    }
+}
+
 /// The gradients of `loss` with respect to `params`, as tensors (the fast backward path:
 /// nothing is recorded). A parameter the loss does not use gets zeros.
 pub fn gradients<'t, E: Element>(

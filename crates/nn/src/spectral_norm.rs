@@ -4,7 +4,8 @@
 //! The weight is viewed as a matrix `W: [rows, cols]` (rows = output axis: 0, or 1 for
 //! `ConvTranspose2d`). Persistent vectors `u` (rows) and `v` (cols) estimate its top
 //! singular pair by power iteration. In training mode each forward runs
-//! `n_power_iterations` of `v ← normalize(Wᵀu)`, `u ← normalize(Wv)` **without gradient**,
+//! `n_power_iterations` of `u ← normalize(Wv)`, `v ← normalize(Wᵀu)` (PyTorch's order in
+//! `_SpectralNorm._power_method`) **without gradient**,
 //! then computes `σ = uᵀWv` **as a `Var`**, so the gradient flows through σ, and uses
 //! `W/σ`. In eval mode `u` and `v` are reused as they are.
 
@@ -67,16 +68,16 @@ impl<L: WeightLayer<E>, E: Element> SpectralNorm<L, E> {
         w.reshape(&[rows, w.len() / rows.max(1)])
     }
 
-    /// `n` rounds of `v ← normalize(Wᵀu)`, `u ← normalize(Wv)` on plain tensors.
+    /// `n` rounds of `u ← normalize(Wv)`, `v ← normalize(Wᵀu)` on plain tensors.
     fn power_iterations(&self, w: &Tensor<E>, n: usize) {
         let (rows, cols) = (w.shape()[0], w.shape()[1]);
         let (mut u, mut v) = (self.u.value(), self.v.value());
         for _ in 0..n {
+            u = normalize(&w.matmul(&v.reshape(&[cols, 1])).reshape(&[rows]), self.eps);
             v = normalize(
                 &w.t().matmul(&u.reshape(&[rows, 1])).reshape(&[cols]),
                 self.eps,
             );
-            u = normalize(&w.matmul(&v.reshape(&[cols, 1])).reshape(&[rows]), self.eps);
         }
         self.u.set(u);
         self.v.set(v);
@@ -94,7 +95,8 @@ impl<L: WeightLayer<E>, E: Element> SpectralNorm<L, E> {
             .item()
     }
 
-    /// `W/σ` on the tape, with `σ = uᵀWv` differentiable in `W`.
+    /// `W/σ` on the tape, with `σ = uᵀWv` differentiable in `W`; in training mode the
+    /// power iteration first moves `u` and `v`.
     pub fn normalized_weight<'t>(&self, tape: &'t Tape<E>) -> Var<'t, E> {
         let w = tape.param(self.layer.weight());
         if self.training.get() {
@@ -103,6 +105,14 @@ impl<L: WeightLayer<E>, E: Element> SpectralNorm<L, E> {
                 self.n_power_iterations,
             );
         }
+        self.divide_by_sigma(w)
+    }
+
+    /// `w / (uᵀ W v)` for a weight `w` of the layer's shape (`W` its matrix view), with the
+    /// current `u` and `v` held constant and no power iteration: the reparametrization as
+    /// a function of `w`, so that its gradient, σ's part included, can be checked.
+    pub fn divide_by_sigma<'t>(&self, w: Var<'t, E>) -> Var<'t, E> {
+        let tape = w.tape();
         let shape = w.shape();
         let w_t = if self.layer.output_axis() == 1 {
             w.transpose(0, 1)
@@ -110,7 +120,7 @@ impl<L: WeightLayer<E>, E: Element> SpectralNorm<L, E> {
             w
         };
         let rows = shape[self.layer.output_axis()];
-        let cols = w_t.value().len() / rows.max(1);
+        let cols = shape.iter().product::<usize>() / rows.max(1);
         let mat = w_t.reshape(&[rows, cols]);
         let u = tape.constant(self.u.value().reshape(&[1, rows]));
         let v = tape.constant(self.v.value().reshape(&[cols, 1]));

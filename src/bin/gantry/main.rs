@@ -78,11 +78,29 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Demo { out: "runs/demo".into(), quiet: false }) {
+    let result = match cli.command.unwrap_or(Command::Demo {
+        out: "runs/demo".into(),
+        quiet: false,
+    }) {
         Command::Demo { out, quiet } => run::demo(&out, quiet),
-        Command::Train { config, overrides, out, resume, quiet } => run::train(&config, &overrides, out, resume, quiet),
-        Command::Sample { checkpoint, n, out, seed } => run::sample(&checkpoint, n, &out, seed),
-        Command::Bench { workload, iters, warmup } => bench::bench(&workload, iters, warmup),
+        Command::Train {
+            config,
+            overrides,
+            out,
+            resume,
+            quiet,
+        } => run::train(&config, &overrides, out, resume, quiet),
+        Command::Sample {
+            checkpoint,
+            n,
+            out,
+            seed,
+        } => run::sample(&checkpoint, n, &out, seed),
+        Command::Bench {
+            workload,
+            iters,
+            warmup,
+        } => bench::bench(&workload, iters, warmup),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,9 +16,11 @@ impl Progress {
     pub fn new(total: usize, done: usize, quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total as u64);
-            let style = ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {msg} [{per_sec}, ETA {eta}]")
-                .expect("a valid template")
-                .progress_chars("=> ");
+            let style = ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} {msg} [{per_sec}, ETA {eta}]",
+            )
+            .expect("a valid template")
+            .progress_chars("=> ");
             bar.set_style(style);
             bar.set_position(done as u64);
             bar
@@ -40,13 +42,27 @@ impl Progress {
     pub fn eval(&self, e: &Evaluation, s: Option<&StepLog>) {
         let mut line = format!("step {}", e.step);
         if let Some(s) = s {
-            line += &format!(": d_loss {:+.4}, g_loss {:+.4}, {:.1} s", s.d_loss, s.g_loss, s.elapsed_s);
+            line += &format!(
+                ": d_loss {:+.4}, g_loss {:+.4}, {:.1} s",
+                s.d_loss, s.g_loss, s.elapsed_s
+            );
         }
         if let Some(m) = &e.mixture {
-            line += &format!(", modes {}/{}, high quality {:.1}%", m.modes_covered, m.n_modes, 100.0 * m.high_quality_share);
+            line += &format!(
+                ", modes {}/{}, high quality {:.1}%",
+                m.modes_covered,
+                m.n_modes,
+                100.0 * m.high_quality_share
+            );
         }
         if let Some(w) = e.wasserstein1 {
             line += &format!(", W1 {w:.4}");
+        }
+        if let Some(i) = &e.images {
+            line += &format!(
+                ", digits FD {:.3}, classes {}/10",
+                i.digits_fd, i.classes_covered
+            );
         }
         match &self.bar {
             Some(bar) => bar.println(line),

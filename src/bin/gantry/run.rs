@@ -17,12 +17,22 @@ const DEMO_CONFIG: &str = include_str!("../../../configs/demo.toml");
 const PICTURE_SEED: u64 = 12345;
 
 pub fn demo(out: &Path, quiet: bool) -> Result<(), String> {
-    let config = TrainConfig::from_toml(DEMO_CONFIG, &[]).map_err(|e| format!("the demo config: {e}"))?;
-    println!("gantry demo: WGAN-GP on 8 Gaussians on a ring (G and D 512x3 MLPs, {} steps, n_critic {})", config.steps, config.n_critic);
+    let config =
+        TrainConfig::from_toml(DEMO_CONFIG, &[]).map_err(|e| format!("the demo config: {e}"))?;
+    println!(
+        "gantry demo: WGAN-GP on 8 Gaussians on a ring (G and D 512x3 MLPs, {} steps, n_critic {})",
+        config.steps, config.n_critic
+    );
     train_with(config, out, false, quiet)
 }
 
-pub fn train(path: &Path, overrides: &[String], out: Option<PathBuf>, resume: bool, quiet: bool) -> Result<(), String> {
+pub fn train(
+    path: &Path,
+    overrides: &[String],
+    out: Option<PathBuf>,
+    resume: bool,
+    quiet: bool,
+) -> Result<(), String> {
     let config = TrainConfig::load(path, overrides)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&config.name));
     train_with(config, &out, resume, quiet)
@@ -52,7 +62,8 @@ fn train_with(config: TrainConfig, out: &Path, resume: bool, quiet: bool) -> Res
     if let Some(err) = picture_error {
         return Err(err);
     }
-    plot_losses(&read_step_log(&out.join(LOG_FILE)), &out.join("losses.png")).map_err(|e| e.to_string())?;
+    plot_losses(&read_step_log(&out.join(LOG_FILE)), &out.join("losses.png"))
+        .map_err(|e| e.to_string())?;
     summary(eval.as_ref(), started, out);
     Ok(())
 }
@@ -60,7 +71,11 @@ fn train_with(config: TrainConfig, out: &Path, resume: bool, quiet: bool) -> Res
 /// samples.png (and critic.png for 2-D data) from the current generator and critic.
 fn pictures(t: &Trainer, out: &Path) -> Result<(), String> {
     let two_d = t.data.sample_shape() == [2];
-    let n = if t.data.sample_shape().len() == 3 { 64 } else { 1000 };
+    let n = if t.data.sample_shape().len() == 3 {
+        64
+    } else {
+        1000
+    };
     let samples = t.sample(n, PICTURE_SEED);
     plot_samples(&t.data, &samples, &out.join("samples.png")).map_err(|e| e.to_string())?;
     if two_d {
@@ -70,18 +85,38 @@ fn pictures(t: &Trainer, out: &Path) -> Result<(), String> {
 }
 
 fn summary(eval: Option<&Evaluation>, started: Instant, out: &Path) {
-    println!("done in {:.1} s; results in {}/", started.elapsed().as_secs_f64(), out.display());
+    println!(
+        "done in {:.1} s; results in {}/",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
     if let Some(e) = eval {
         if let Some(m) = &e.mixture {
             println!("  modes covered:         {}/{}", m.modes_covered, m.n_modes);
-            println!("  high-quality samples:  {:.1}%", 100.0 * m.high_quality_share);
+            println!(
+                "  high-quality samples:  {:.1}%",
+                100.0 * m.high_quality_share
+            );
             println!("  KL(modes || uniform):  {:.4}", m.kl_to_uniform);
         }
         if let Some(w) = e.wasserstein1 {
             println!("  Wasserstein-1 to data: {w:.4} (sliced in 2-D, exact in 1-D)");
         }
+        if let Some(i) = &e.images {
+            println!("  digits FD:             {:.4}", i.digits_fd);
+            println!(
+                "  classes covered:       {}/10 {:?}",
+                i.classes_covered, i.class_histogram
+            );
+        }
     }
-    let files = ["samples.png", "critic.png", "losses.png", LOG_FILE, CHECKPOINT_FILE];
+    let files = [
+        "samples.png",
+        "critic.png",
+        "losses.png",
+        LOG_FILE,
+        CHECKPOINT_FILE,
+    ];
     let present: Vec<&str> = files.into_iter().filter(|f| out.join(f).exists()).collect();
     println!("  files: {}", present.join(", "));
 }
@@ -91,10 +126,18 @@ pub fn sample(checkpoint: &Path, n: usize, out: &Path, seed: u64) -> Result<(), 
         return Err("--n must be at least 1".into());
     }
     let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
-    let text = ck.meta("config").ok_or_else(|| format!("{}: not a gantry training checkpoint (no config inside)", checkpoint.display()))?;
-    let config = TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    let text = ck.meta("config").ok_or_else(|| {
+        format!(
+            "{}: not a gantry training checkpoint (no config inside)",
+            checkpoint.display()
+        )
+    })?;
+    let config =
+        TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
     let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
-    trainer.restore(&ck).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    trainer
+        .restore(&ck)
+        .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
     let samples = trainer.sample(n, seed);
     plot_samples(&trainer.data, &samples, out).map_err(|e| e.to_string())?;
     println!("wrote {n} samples to {}", out.display());

@@ -75,17 +75,15 @@ impl Rule for Adam {
         let [m, v] = state else {
             unreachable!("Adam has two slots")
         };
-        for i in 0..p.len() {
-            let gi = if self.decoupled {
-                p[i] = p[i] * decay;
-                g[i]
-            } else {
-                g[i] + wd * p[i]
-            };
-            m[i] = m[i] + (E::one() - b1) * (gi - m[i]);
-            v[i] = v[i] * b2 + (E::one() - b2) * gi * gi;
-            let denom = v[i].sqrt() / bc2_sqrt + eps;
-            p[i] = p[i] - step_size * m[i] / denom;
+        if self.decoupled {
+            p.iter_mut().for_each(|x| *x = *x * decay);
+        }
+        let l2 = if self.decoupled { E::zero() } else { wd };
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let g = g + l2 * *p;
+            *m = *m + (E::one() - b1) * (g - *m);
+            *v = *v * b2 + (E::one() - b2) * g * g;
+            *p = *p - step_size * *m / (v.sqrt() / bc2_sqrt + eps);
         }
     }
 }
