@@ -31,6 +31,8 @@ pub trait Element:
 
     /// `C ← α·A·B + β·C` for row-major-or-not matrices given by element strides.
     ///
+    /// With `β = 0`, C is only written (zeros when `k = 0`), so it may be uninitialized.
+    ///
     /// # Safety
     /// The pointers with the given strides must address valid `m×k`, `k×n` and `m×n`
     /// matrices, and `c` must not alias `a` or `b`.

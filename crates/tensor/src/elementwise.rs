@@ -50,22 +50,35 @@ fn zip_slices<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync) -> Vec
 /// is its trailing block repeated: all its leading axes are 1 or missing, the rest equal.
 fn repeats_over_rows(len: usize, shape: &[usize], full: &[usize]) -> bool {
     let lead = full.len() - shape.len();
-    let first_full = shape.iter().position(|&d| d != 1).map_or(shape.len(), |p| p);
+    let first_full = shape
+        .iter()
+        .position(|&d| d != 1)
+        .map_or(shape.len(), |p| p);
     len > 1 && shape[first_full..] == full[lead + first_full..]
 }
 
 /// `out[i] = f(a[i], b[i mod b.len()])`: `b` repeated over the rows of `a`.
 fn zip_rows<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync) -> Vec<E> {
     let row = b.len();
-    let zip_row = |o: &mut [E], i: &[E]| o.iter_mut().zip(i.iter().zip(b)).for_each(|(o, (&x, &y))| *o = f(x, y));
+    let zip_row = |o: &mut [E], i: &[E]| {
+        o.iter_mut()
+            .zip(i.iter().zip(b))
+            .for_each(|(o, (&x, &y))| *o = f(x, y))
+    };
     let mut out = vec![E::zero(); a.len()];
     if a.len() < PARALLEL_MIN_LEN {
-        out.chunks_mut(row).zip(a.chunks(row)).for_each(|(o, i)| zip_row(o, i));
+        out.chunks_mut(row)
+            .zip(a.chunks(row))
+            .for_each(|(o, i)| zip_row(o, i));
     } else {
         let rows_per_chunk = (CHUNK_LEN / row).max(1) * row;
         out.par_chunks_mut(rows_per_chunk)
             .zip(a.par_chunks(rows_per_chunk))
-            .for_each(|(o, i)| o.chunks_mut(row).zip(i.chunks(row)).for_each(|(o, i)| zip_row(o, i)));
+            .for_each(|(o, i)| {
+                o.chunks_mut(row)
+                    .zip(i.chunks(row))
+                    .for_each(|(o, i)| zip_row(o, i))
+            });
     }
     out
 }
@@ -96,7 +109,7 @@ impl<E: Element> Tensor<E> {
         // A bias-like operand repeated over leading axes (`[n, m] ∘ [m]`): zip each row.
         if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice()) {
             if shape == self.shape() && repeats_over_rows(b.len(), other.shape(), &shape) {
-                return Ok(Self::from_vec(zip_rows(a, b, |x, y| f(x, y)), &shape));
+                return Ok(Self::from_vec(zip_rows(a, b, &f), &shape));
             }
             if shape == other.shape() && repeats_over_rows(a.len(), self.shape(), &shape) {
                 return Ok(Self::from_vec(zip_rows(b, a, |y, x| f(x, y)), &shape));

@@ -9,6 +9,8 @@
 //! result is the same whatever the thread count). Many small GEMMs in a batch run in parallel
 //! over the batch with rayon instead.
 
+use std::mem::MaybeUninit;
+
 use ndarray::IxDyn;
 use rayon::prelude::*;
 
@@ -44,7 +46,15 @@ impl<E: Element> Tensor<E> {
             ));
         }
         let (m, k, n) = (sa[sa.len() - 2], sa[sa.len() - 1], sb[sb.len() - 1]);
-        let batch = broadcast_shape("matmul", &sa[..sa.len() - 2], &sb[..sb.len() - 2])?;
+        let (batch_a, batch_b) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+        let batch = broadcast_shape("matmul", batch_a, batch_b).map_err(|_| {
+            ShapeError::new(
+                "matmul",
+                format!(
+                    "cannot multiply {sa:?} by {sb:?} (batch axes {batch_a:?} and {batch_b:?} do not broadcast)"
+                ),
+            )
+        })?;
         let mut shape_a = batch.clone();
         shape_a.extend([m, k]);
         let mut shape_b = batch.clone();
@@ -74,11 +84,12 @@ impl<E: Element> Tensor<E> {
         let (rsb, csb) = (b.strides()[nb], b.strides()[nb + 1]);
         let (pa, pb) = (SendPtr(a.as_ptr()), SendPtr(b.as_ptr()));
 
-        let mut out = vec![E::zero(); off_a.len() * m * n];
-        let gemm_one = |i: usize, c: &mut [E]| {
-            if k == 0 {
-                return; // an empty sum: C stays 0
-            }
+        // The output is left uninitialized: with β = 0, GEMM only writes C (for k = 0 it
+        // writes zeros), and the blocks tile the buffer. Zero-filling it first took as long
+        // as the product itself for thin products such as [256, 2] x [2, 512].
+        let len = off_a.len() * m * n;
+        let mut out: Vec<E> = Vec::with_capacity(len);
+        let gemm_one = |i: usize, c: &mut [MaybeUninit<E>]| {
             // SAFETY: the offsets and strides come from valid (broadcast) views of `a` and
             // `b`, which outlive this call; `c` is this batch's own m×n block.
             unsafe {
@@ -94,23 +105,28 @@ impl<E: Element> Tensor<E> {
                     rsb,
                     csb,
                     /* beta: */ E::zero(),
-                    /* c: */ c.as_mut_ptr(),
+                    /* c: */ c.as_mut_ptr().cast::<E>(),
                     /* rsc: */ n as isize,
                     /* csc: */ 1,
                 )
             }
         };
-        if m * n > 0 {
+        if len > 0 {
+            let blocks = &mut out.spare_capacity_mut()[..len];
             if off_a.len() > 1 && m * k * n < SMALL_GEMM_WORK {
-                out.par_chunks_mut(m * n)
+                blocks
+                    .par_chunks_mut(m * n)
                     .enumerate()
                     .for_each(|(i, c)| gemm_one(i, c));
             } else {
-                out.chunks_mut(m * n)
+                blocks
+                    .chunks_mut(m * n)
                     .enumerate()
                     .for_each(|(i, c)| gemm_one(i, c));
             }
         }
+        // SAFETY: every one of the `len` elements was written by its block's GEMM above.
+        unsafe { out.set_len(len) };
         let mut shape = batch;
         shape.extend([m, n]);
         Ok(Self::from_vec(out, &shape))

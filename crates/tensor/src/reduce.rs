@@ -18,29 +18,33 @@ impl<E: Element> Tensor<E> {
         init: E,
         f: impl Fn(E, E) -> E + Copy,
     ) -> Result<Self, ShapeError> {
-        let axes = normalize_axes(op, axes, self.ndim())?;
+        let axes = self.checked_axes(op, axes)?;
         let mut a = self.data.to_owned();
         // Highest axis first, so the lower axis numbers stay valid.
         for &ax in axes.iter().rev() {
             a = a.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x));
         }
-        let shape = reduced_shape(self.shape(), &axes, keepdim);
-        Ok(Self::from_array(
-            a.into_shape_with_order(shape).expect("same element count"),
-        ))
+        // `reshape`, not ndarray's `into_shape_with_order`: a strided input (a transposed
+        // view, say) leaves `a` in a non-row-major layout that the latter refuses.
+        Ok(Self::from_array(a).reshape(&reduced_shape(self.shape(), &axes, keepdim)))
     }
 
-    /// `Σ` over `axes`; an error names the bad axis and the rank.
+    /// `axes` sorted and deduplicated; an error names the op, the bad axis and the shape.
+    fn checked_axes(&self, op: &'static str, axes: &[usize]) -> Result<Vec<usize>, ShapeError> {
+        normalize_axes(op, axes, self.ndim())
+            .map_err(|e| ShapeError::new(op, format!("{} (shape {:?})", e.message, self.shape())))
+    }
+
+    /// `Σ` over `axes`; an error names the bad axis and the shape.
     pub fn try_sum_axes(&self, axes: &[usize], keepdim: bool) -> Result<Self, ShapeError> {
-        let axes = normalize_axes("sum", axes, self.ndim())?;
+        let axes = self.checked_axes("sum", axes)?;
         let mut a = self.data.to_owned();
         for &ax in axes.iter().rev() {
             a = a.sum_axis(Axis(ax));
         }
-        let shape = reduced_shape(self.shape(), &axes, keepdim);
-        Ok(Self::from_array(
-            a.into_shape_with_order(shape).expect("same element count"),
-        ))
+        // `reshape`, not ndarray's `into_shape_with_order`: a strided input (a transposed
+        // view, say) leaves `a` in a non-row-major layout that the latter refuses.
+        Ok(Self::from_array(a).reshape(&reduced_shape(self.shape(), &axes, keepdim)))
     }
 
     /// `Σ` over `axes` (panics on an invalid axis).
@@ -48,10 +52,11 @@ impl<E: Element> Tensor<E> {
         or_panic(self.try_sum_axes(axes, keepdim))
     }
 
-    /// The mean over `axes`.
+    /// The mean over `axes` (NaN where the reduced axes hold no element, as in PyTorch).
     pub fn mean_axes(&self, axes: &[usize], keepdim: bool) -> Self {
-        let s = self.sum_axes(axes, keepdim);
-        let count = (self.len().max(1) / s.len().max(1)).max(1);
+        let axes = or_panic(self.checked_axes("mean", axes));
+        let s = self.sum_axes(&axes, keepdim);
+        let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
         s.mul_scalar(E::one() / E::from_usize(count).expect("count fits"))
     }
 

@@ -90,9 +90,12 @@ pub fn conv_out_len(
     padding: usize,
     dilation: usize,
 ) -> Option<usize> {
+    if stride == 0 || kernel == 0 {
+        return None;
+    }
     let span = dilation * (kernel - 1) + 1;
     let padded = input + 2 * padding;
-    (stride > 0 && kernel > 0 && padded >= span).then(|| (padded - span) / stride + 1)
+    (padded >= span).then(|| (padded - span) / stride + 1)
 }
 
 /// Row-major (C-order) strides of a shape, in elements.
@@ -126,6 +129,9 @@ mod tests {
         assert_eq!(conv_out_len(28, 4, 2, 1, 1), Some(14));
         assert_eq!(conv_out_len(5, 3, 1, 0, 2), Some(1));
         assert_eq!(conv_out_len(2, 3, 1, 0, 1), None);
+        // A zero kernel or stride has no output (and must not underflow `kernel - 1`).
+        assert_eq!(conv_out_len(5, 0, 1, 0, 1), None);
+        assert_eq!(conv_out_len(5, 3, 0, 0, 1), None);
         assert_eq!(row_major_strides(&[2, 3, 4]), vec![12, 4, 1]);
     }
 }

@@ -1,0 +1,118 @@
+//! Helpers shared by the tensor tests: seeded random tensors, row-major index math written
+//! out by hand (so the tests do not reuse the crate's own `shape.rs`), and comparisons.
+// Each test binary includes this module and uses only part of it.
+#![allow(dead_code)]
+
+use gantry_tensor::{Element, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// The odd sizes every kernel is tried on.
+pub const ODD_SIZES: [usize; 4] = [1, 7, 33, 130];
+
+/// A seeded N(0, 1) tensor.
+pub fn randn<E: Element>(shape: &[usize], seed: u64) -> Tensor<E> {
+    Tensor::randn(shape, &mut ChaCha8Rng::seed_from_u64(seed))
+}
+
+/// The elements in logical row-major order, as `f64`.
+pub fn values<E: Element>(t: &Tensor<E>) -> Vec<f64> {
+    t.to_vec().iter().map(|x| x.to_f64().unwrap()).collect()
+}
+
+/// The multi-index of row-major position `flat` in `shape`.
+pub fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for (i, &d) in shape.iter().enumerate().rev() {
+        idx[i] = flat % d;
+        flat /= d;
+    }
+    idx
+}
+
+/// The row-major position of `idx` in `shape`.
+pub fn ravel(idx: &[usize], shape: &[usize]) -> usize {
+    idx.iter().zip(shape).fold(0, |acc, (&i, &d)| acc * d + i)
+}
+
+/// The NumPy broadcast of two shapes, written out directly (the test's own reference).
+pub fn broadcast(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let n = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| {
+        if i + s.len() >= n {
+            s[i + s.len() - n]
+        } else {
+            1
+        }
+    };
+    (0..n)
+        .map(|i| {
+            let (x, y) = (dim(a, i), dim(b, i));
+            assert!(x == y || x == 1 || y == 1, "test shapes must broadcast");
+            x.max(y)
+        })
+        .collect()
+}
+
+/// The row-major position in `shape` read by output index `out_idx` when `shape` is
+/// broadcast to the output: axes aligned on the right, size-1 axes always read index 0.
+pub fn broadcast_source(out_idx: &[usize], shape: &[usize]) -> usize {
+    let lead = out_idx.len() - shape.len();
+    let idx: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if d == 1 { 0 } else { out_idx[lead + i] })
+        .collect();
+    ravel(&idx, shape)
+}
+
+/// The machine epsilon of `E`, as `f64`.
+pub fn eps<E: Element>() -> f64 {
+    E::epsilon().to_f64().unwrap()
+}
+
+/// Asserts `|got[i] − want[i]| ≤ tol[i]` for every `i`, naming the first failure.
+pub fn assert_within(got: &[f64], want: &[f64], tol: &[f64], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    for (i, ((&g, &w), &t)) in got.iter().zip(want).zip(tol).enumerate() {
+        assert!(
+            g == w || (g - w).abs() <= t || (g.is_nan() && w.is_nan()),
+            "{what}: element {i} is {g}, expected {w} (tolerance {t:e})"
+        );
+    }
+}
+
+/// Asserts two tensors hold bit-identical elements and the same shape.
+pub fn assert_bits_eq<E: Element>(a: &Tensor<E>, b: &Tensor<E>, what: &str) {
+    assert_eq!(a.shape(), b.shape(), "{what}: shapes differ");
+    let bits = |t: &Tensor<E>| -> Vec<u64> {
+        t.to_vec()
+            .iter()
+            .map(|x| x.to_f64().unwrap().to_bits())
+            .collect()
+    };
+    let (ba, bb) = (bits(a), bits(b));
+    if let Some(i) = (0..ba.len()).find(|&i| ba[i] != bb[i]) {
+        panic!("{what}: element {i} differs between runs");
+    }
+}
+
+/// The message of a panic raised by `f` (which must panic).
+pub fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("expected a panic");
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => p
+            .downcast::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The inner product `⟨x, y⟩` of two tensors' elements, and `Σ|xᵢ·yᵢ|` to scale its error.
+pub fn inner<E: Element>(x: &Tensor<E>, y: &Tensor<E>) -> (f64, f64) {
+    assert_eq!(x.shape(), y.shape(), "inner product of different shapes");
+    let (xv, yv) = (values(x), values(y));
+    let products = xv.iter().zip(&yv).map(|(p, q)| p * q);
+    (products.clone().sum(), products.map(f64::abs).sum())
+}
