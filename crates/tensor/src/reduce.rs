@@ -19,9 +19,12 @@ impl<E: Element> Tensor<E> {
         f: impl Fn(E, E) -> E + Copy,
     ) -> Result<Self, ShapeError> {
         let axes = self.checked_axes(op, axes)?;
-        let mut a = self.data.to_owned();
+        let Some((&last, rest)) = axes.split_last() else {
+            return Ok(self.clone());
+        };
         // Highest axis first, so the lower axis numbers stay valid.
-        for &ax in axes.iter().rev() {
+        let mut a = self.data.fold_axis(Axis(last), init, |&acc, &x| f(acc, x));
+        for &ax in rest.iter().rev() {
             a = a.fold_axis(Axis(ax), init, |&acc, &x| f(acc, x));
         }
         // `reshape`, not ndarray's `into_shape_with_order`: a strided input (a transposed
@@ -38,8 +41,13 @@ impl<E: Element> Tensor<E> {
     /// `Σ` over `axes`; an error names the bad axis and the shape.
     pub fn try_sum_axes(&self, axes: &[usize], keepdim: bool) -> Result<Self, ShapeError> {
         let axes = self.checked_axes("sum", axes)?;
-        let mut a = self.data.to_owned();
-        for &ax in axes.iter().rev() {
+        // Highest axis first, so the lower axis numbers stay valid; the first sum reads the
+        // input in place (no copy).
+        let Some((&last, rest)) = axes.split_last() else {
+            return Ok(self.clone());
+        };
+        let mut a = self.data.sum_axis(Axis(last));
+        for &ax in rest.iter().rev() {
             a = a.sum_axis(Axis(ax));
         }
         // `reshape`, not ndarray's `into_shape_with_order`: a strided input (a transposed

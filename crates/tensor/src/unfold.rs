@@ -81,6 +81,37 @@ impl Window2d {
             - self.padding[axis] as isize;
         (pos >= 0 && (pos as usize) < len).then_some(pos as usize)
     }
+
+    /// The output positions `o` whose tap `t` on `axis` reads inside the input (not the
+    /// padding), as a range `lo..hi`, and the input coordinate read at `lo`; consecutive
+    /// positions then read `stride` apart. Solving `0 ≤ o·s + t·d − p < len` for `o` once
+    /// per tap keeps bounds checks out of the inner loops.
+    #[inline]
+    fn valid_span(
+        &self,
+        axis: usize,
+        t: usize,
+        out_len: usize,
+        len: usize,
+    ) -> (usize, usize, usize) {
+        let (s, offset) = (
+            self.stride[axis] as isize,
+            (t * self.dilation[axis]) as isize - self.padding[axis] as isize,
+        );
+        let lo = if offset >= 0 {
+            0
+        } else {
+            ((-offset + s - 1) / s) as usize
+        };
+        let last = len as isize - 1 - offset; // o·s ≤ last
+        let hi = if last < 0 {
+            0
+        } else {
+            ((last / s) as usize + 1).min(out_len)
+        };
+        let lo = lo.min(hi);
+        (lo, hi, (lo as isize * s + offset).max(0) as usize)
+    }
 }
 
 impl<E: Element> Tensor<E> {
@@ -94,6 +125,7 @@ impl<E: Element> Tensor<E> {
         };
         let [oh, ow] = win.output_size("unfold", h, w)?;
         let [kh, kw] = win.kernel;
+        let sw = win.stride[1];
         let (l, plane_out) = (oh * ow, kh * kw * oh * ow);
         let x = self.contiguous();
         let src = x.as_slice().expect("contiguous");
@@ -103,14 +135,22 @@ impl<E: Element> Tensor<E> {
             for i in 0..kh {
                 for j in 0..kw {
                     let row = &mut dst[(i * kw + j) * l..(i * kw + j + 1) * l];
+                    let (lo, hi, x0) = win.valid_span(1, j, ow, w);
+                    if lo == hi {
+                        continue; // this tap reads only padding
+                    }
                     for y in 0..oh {
                         let Some(iy) = win.source(0, y, i, h) else {
                             continue;
                         };
-                        for (xo, d) in row[y * ow..(y + 1) * ow].iter_mut().enumerate() {
-                            if let Some(ix) = win.source(1, xo, j, w) {
-                                *d = img[iy * w + ix];
-                            }
+                        let src_row = &img[iy * w..(iy + 1) * w];
+                        let dst = &mut row[y * ow + lo..y * ow + hi];
+                        if sw == 1 {
+                            dst.copy_from_slice(&src_row[x0..x0 + (hi - lo)]);
+                        } else {
+                            dst.iter_mut()
+                                .zip(src_row[x0..].iter().step_by(sw))
+                                .for_each(|(d, &v)| *d = v);
                         }
                     }
                 }
@@ -136,6 +176,7 @@ impl<E: Element> Tensor<E> {
     pub fn try_fold(&self, size: [usize; 2], win: &Window2d) -> Result<Self, ShapeError> {
         let [h, w] = size;
         let [kh, kw] = win.kernel;
+        let sw = win.stride[1];
         let [oh, ow] = win.output_size("fold", h, w)?;
         let l = oh * ow;
         let &[n, ckk, cols_l] = self.shape() else {
@@ -163,15 +204,21 @@ impl<E: Element> Tensor<E> {
             for i in 0..kh {
                 for j in 0..kw {
                     let row = &block[(i * kw + j) * l..(i * kw + j + 1) * l];
+                    let (lo, hi, x0) = win.valid_span(1, j, ow, w);
+                    if lo == hi {
+                        continue; // this tap reads only padding
+                    }
                     for y in 0..oh {
                         let Some(iy) = win.source(0, y, i, h) else {
                             continue;
                         };
-                        for (xo, &v) in row[y * ow..(y + 1) * ow].iter().enumerate() {
-                            if let Some(ix) = win.source(1, xo, j, w) {
-                                img[iy * w + ix] = img[iy * w + ix] + v;
-                            }
-                        }
+                        let dst_row = &mut img[iy * w..(iy + 1) * w];
+                        let src = &row[y * ow + lo..y * ow + hi];
+                        dst_row[x0..]
+                            .iter_mut()
+                            .step_by(sw)
+                            .zip(src)
+                            .for_each(|(d, &v)| *d = *d + v);
                     }
                 }
             }
