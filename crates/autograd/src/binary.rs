@@ -71,6 +71,9 @@ impl Binary {
     }
 }
 
+// `add`, `mul`, … are also the operators (see `operators.rs`); the methods read better in
+// chains and in VJP rules.
+#[allow(clippy::should_implement_trait)]
 impl<'t, E: Element> Var<'t, E> {
     fn binary(self, op: Binary, other: Var<'t, E>) -> Var<'t, E> {
         self.same_tape(&other, op.name());

@@ -11,12 +11,10 @@ use crate::tape::Var;
 #[allow(clippy::should_implement_trait)]
 impl<'t, E: Element> Var<'t, E> {
     /// `a − b = a + (−b)` (also the `-` operator, see `operators.rs`).
-    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, other: Var<'t, E>) -> Var<'t, E> {
         self.add(other.neg())
     }
     /// `a / b = a · b⁻¹` (also the `/` operator).
-    #[allow(clippy::should_implement_trait)]
     pub fn div(self, other: Var<'t, E>) -> Var<'t, E> {
         self.mul(other.pow(-E::one()))
     }

@@ -2,7 +2,7 @@
 //! reshape. They have no VJP of their own, so they get double backward for free
 //! (WGAN-GP through a conv critic needs exactly that).
 
-use gantry_tensor::{Element, Window2d};
+use gantry_tensor::{Element, Tensor, Window2d};
 
 use crate::tape::Var;
 
@@ -123,5 +123,45 @@ pub fn conv_transpose2d<'t, E: Element>(
         .reshape(&[cin, cout * kh * kw])
         .t()
         .matmul(x.reshape(&[n, cin, h * w_in]));
-    add_channel_bias(cols.fold([oh, ow], &win), bias)
+    let y = if (0..2).all(|a| output_padding[a] < opt.stride[a]) {
+        // A convolution over `oh` rows then sees exactly `h` windows, so fold can place the
+        // columns (cropping the padding) directly.
+        cols.fold([oh, ow], &win)
+    } else {
+        fold_uncropped([h, w_in], [oh, ow], &win, cols)
+    };
+    add_channel_bias(y, bias)
+}
+
+/// Folds `cols` (windows over an `input`-sized grid) onto an `out`-sized image when
+/// `output_padding ≥ stride` (allowed when the dilation is larger): a convolution over
+/// `out` rows would then see more than `input` windows, so fold cannot take that size.
+/// Instead fold onto the whole unpadded canvas `(input − 1)·s + d·(k − 1) + 1`, crop
+/// `padding` from the start, and append the zero rows that no window reaches.
+fn fold_uncropped<'t, E: Element>(
+    input: [usize; 2],
+    out: [usize; 2],
+    win: &Window2d,
+    cols: Var<'t, E>,
+) -> Var<'t, E> {
+    let canvas: [usize; 2] = std::array::from_fn(|a| {
+        (input[a] - 1) * win.stride[a] + win.dilation[a] * (win.kernel[a] - 1) + 1
+    });
+    let unpadded = Window2d {
+        padding: [0, 0],
+        ..*win
+    };
+    let mut y = cols.fold(canvas, &unpadded);
+    for a in 0..2 {
+        let axis = 2 + a;
+        let start = win.padding[a].min(canvas[a]);
+        let len = out[a].min(canvas[a] - start);
+        y = y.narrow(axis, start, len);
+        if len < out[a] {
+            let mut shape = y.shape();
+            shape[axis] = out[a] - len;
+            y = Var::concat(&[y, y.constant(Tensor::zeros(&shape))], axis);
+        }
+    }
+    y
 }

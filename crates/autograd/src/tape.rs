@@ -94,10 +94,26 @@ impl<E: Element> Tape<E> {
     /// from `make()`, later calls return the same `Var` (so a parameter used twice in one
     /// step collects both gradients on one leaf).
     pub fn keyed_var(&self, key: u64, make: impl FnOnce() -> Tensor<E>) -> Var<'_, E> {
+        self.keyed_leaf(key, make, true)
+    }
+
+    /// Registers a constant under `key`, so later [`Tape::keyed_var`] calls for the key
+    /// return it: a frozen parameter (the critic's weights during a generator step) then
+    /// costs no gradient work.
+    pub fn keyed_constant(&self, key: u64, make: impl FnOnce() -> Tensor<E>) -> Var<'_, E> {
+        self.keyed_leaf(key, make, false)
+    }
+
+    fn keyed_leaf(
+        &self,
+        key: u64,
+        make: impl FnOnce() -> Tensor<E>,
+        requires_grad: bool,
+    ) -> Var<'_, E> {
         if let Some(&index) = self.keyed.borrow().get(&key) {
             return Var { tape: self, index };
         }
-        let v = self.var(make());
+        let v = self.push_node(make(), Op::Leaf, requires_grad);
         self.keyed.borrow_mut().insert(key, v.index);
         v
     }

@@ -77,6 +77,9 @@ impl Unary {
     }
 }
 
+// `add`, `mul`, … are also the operators (see `operators.rs`); the methods read better in
+// chains and in VJP rules.
+#[allow(clippy::should_implement_trait)]
 impl<'t, E: Element> Var<'t, E> {
     fn unary(self, u: Unary) -> Var<'t, E> {
         let value = u.forward(&self.value());
@@ -84,7 +87,7 @@ impl<'t, E: Element> Var<'t, E> {
             .record(value, Op::Unary(u, self.index), &[self.index])
     }
 
-    /// `−x`.
+    /// `−x` (also the unary `-` operator, see `operators.rs`).
     pub fn neg(self) -> Var<'t, E> {
         self.unary(Unary::Neg)
     }
