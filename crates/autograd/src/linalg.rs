@@ -7,17 +7,31 @@ use crate::tape::Var;
 
 /// `C = A·B` ⇒ `Ā = C̄·Bᵀ`, `B̄ = Aᵀ·C̄` (each summed back over broadcast batch axes).
 /// Transposes are strided views, so no operand is copied.
+///
+/// When a matrix is shared across a batch (`[m, k] · [B, k, n]`, as a convolution's weight
+/// is), its gradient `Σ_b C̄_b·B_bᵀ` is one GEMM with the batch folded into the inner
+/// dimension, `C̄_{[m, B·n]}·B_{[k, B·n]}ᵀ`, rather than `B` products summed afterwards.
 pub(crate) fn matmul_vjp<'t, E: Element>(
     a: Var<'t, E>,
     b: Var<'t, E>,
     g: Var<'t, E>,
 ) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
-    let ga = a
-        .requires_grad()
-        .then(|| g.matmul(b.t()).sum_to(&a.shape()));
-    let gb = b
-        .requires_grad()
-        .then(|| a.t().matmul(g).sum_to(&b.shape()));
+    let (sa, sb) = (a.shape(), b.shape());
+    let ga = a.requires_grad().then(|| match (sa.len(), sb.len()) {
+        (2, 3) => {
+            let (batch, k, n) = (sb[0], sb[1], sb[2]);
+            let g2 = g.permute(&[1, 0, 2]).reshape(&[sa[0], batch * n]);
+            g2.matmul(b.permute(&[1, 0, 2]).reshape(&[k, batch * n]).t())
+        }
+        _ => g.matmul(b.t()).sum_to(&sa),
+    });
+    let gb = b.requires_grad().then(|| match (sa.len(), sb.len()) {
+        (3, 2) => {
+            let (rows, k) = (sa[0] * sa[1], sa[2]);
+            a.reshape(&[rows, k]).t().matmul(g.reshape(&[rows, sb[1]]))
+        }
+        _ => a.t().matmul(g).sum_to(&sb),
+    });
     (ga, gb)
 }
 

@@ -46,24 +46,38 @@ fn zip_slices<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync) -> Vec
     out
 }
 
-/// Whether an operand of `shape` (with `len` elements, contiguous) broadcast to `full`
-/// is its trailing block repeated: all its leading axes are 1 or missing, the rest equal.
-fn repeats_over_rows(len: usize, shape: &[usize], full: &[usize]) -> bool {
+/// If an operand of `shape` broadcast to `full` is a block `[1…, m₁…mⱼ, 1…]` (its
+/// non-unit axes contiguous and equal to `full`'s there), the sizes `(outer, mid, inner)` of
+/// `full` before, over and after that block: a bias `[m]` on `[n, m]` is `(n, m, 1)`, a
+/// per-channel `[1, C, 1, 1]` on `[N, C, H, W]` is `(N, C, H·W)`.
+fn block_broadcast(shape: &[usize], full: &[usize]) -> Option<(usize, usize, usize)> {
     let lead = full.len() - shape.len();
-    let first_full = shape
-        .iter()
-        .position(|&d| d != 1)
-        .map_or(shape.len(), |p| p);
-    len > 1 && shape[first_full..] == full[lead + first_full..]
+    let first = shape.iter().position(|&d| d != 1)?;
+    let last = shape.iter().rposition(|&d| d != 1)?;
+    let (lo, hi) = (lead + first, lead + last + 1);
+    (shape[first..=last] == full[lo..hi]).then(|| {
+        let product = |d: &[usize]| d.iter().product::<usize>();
+        (
+            product(&full[..lo]),
+            product(&full[lo..hi]),
+            product(&full[hi..]),
+        )
+    })
 }
 
-/// `out[i] = f(a[i], b[i mod b.len()])`: `b` repeated over the rows of `a`.
-fn zip_rows<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync) -> Vec<E> {
-    let row = b.len();
+/// `out[(o·mid + j)·inner + i] = f(a[…], b[j])`: `b` repeated over the outer and inner
+/// blocks of `a` (see [`block_broadcast`]).
+fn zip_blocks<E: Element>(
+    a: &[E],
+    b: &[E],
+    (mid, inner): (usize, usize),
+    f: impl Fn(E, E) -> E + Sync,
+) -> Vec<E> {
+    let row = mid * inner;
     let zip_row = |o: &mut [E], i: &[E]| {
-        o.iter_mut()
-            .zip(i.iter().zip(b))
-            .for_each(|(o, (&x, &y))| *o = f(x, y))
+        for ((o, i), &y) in o.chunks_mut(inner).zip(i.chunks(inner)).zip(b) {
+            o.iter_mut().zip(i).for_each(|(o, &x)| *o = f(x, y));
+        }
     };
     let mut out = vec![E::zero(); a.len()];
     if a.len() < PARALLEL_MIN_LEN {
@@ -106,13 +120,21 @@ impl<E: Element> Tensor<E> {
             }
         }
         let shape = broadcast_shape(op, self.shape(), other.shape())?;
-        // A bias-like operand repeated over leading axes (`[n, m] ∘ [m]`): zip each row.
+        // A bias-like operand repeated over outer and inner blocks (`[n, m] ∘ [m]`,
+        // `[N, C, H, W] ∘ [1, C, 1, 1]`): no index arithmetic per element.
         if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice()) {
-            if shape == self.shape() && repeats_over_rows(b.len(), other.shape(), &shape) {
-                return Ok(Self::from_vec(zip_rows(a, b, &f), &shape));
+            if b.len() > 1 && shape == self.shape() {
+                if let Some((_, mid, inner)) = block_broadcast(other.shape(), &shape) {
+                    return Ok(Self::from_vec(zip_blocks(a, b, (mid, inner), &f), &shape));
+                }
             }
-            if shape == other.shape() && repeats_over_rows(a.len(), self.shape(), &shape) {
-                return Ok(Self::from_vec(zip_rows(b, a, |y, x| f(x, y)), &shape));
+            if a.len() > 1 && shape == other.shape() {
+                if let Some((_, mid, inner)) = block_broadcast(self.shape(), &shape) {
+                    return Ok(Self::from_vec(
+                        zip_blocks(b, a, (mid, inner), |y, x| f(x, y)),
+                        &shape,
+                    ));
+                }
             }
         }
         if other.len() == 1 && shape == self.shape() {
@@ -300,5 +322,52 @@ impl<E: Element> std::ops::Neg for &Tensor<E> {
     type Output = Tensor<E>;
     fn neg(self) -> Tensor<E> {
         Tensor::neg(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The block fast path against broadcasting both operands to full size first.
+    #[test]
+    fn block_broadcasts_match_the_materialized_broadcast() {
+        let full = [3, 4, 5, 2];
+        let a = Tensor::<f64>::from_vec((0..120).map(|i| i as f64 * 0.5 - 7.0).collect(), &full);
+        for small in [
+            vec![1, 4, 1, 1],
+            vec![4, 1, 1],
+            vec![5, 2],
+            vec![1, 4, 5, 1],
+            vec![3, 1, 1, 1],
+            vec![2],
+        ] {
+            let n: usize = small.iter().product();
+            let b = Tensor::<f64>::from_vec((0..n).map(|i| i as f64 + 1.5).collect(), &small);
+            let expected: Vec<f64> = a
+                .to_vec()
+                .iter()
+                .zip(b.broadcast_to(&full).to_vec())
+                .map(|(x, y)| x - 2.0 * y)
+                .collect();
+            assert_eq!(
+                a.zip_with(&b, "t", |x, y| x - 2.0 * y).to_vec(),
+                expected,
+                "{small:?}"
+            );
+            let flipped: Vec<f64> = a
+                .to_vec()
+                .iter()
+                .zip(b.broadcast_to(&full).to_vec())
+                .map(|(x, y)| y - 2.0 * x)
+                .collect();
+            assert_eq!(
+                b.zip_with(&a, "t", |y, x| y - 2.0 * x).to_vec(),
+                flipped,
+                "{small:?} on the left"
+            );
+        }
+        assert_eq!(block_broadcast(&[1, 4, 1, 1], &full), Some((3, 4, 10)));
+        assert_eq!(block_broadcast(&[4, 1, 2], &full), None);
     }
 }

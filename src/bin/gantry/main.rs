@@ -76,7 +76,22 @@ enum Command {
     },
 }
 
+/// Keeps freed memory in the process for reuse. By default glibc hands blocks above a
+/// (slowly adapting) threshold back to the OS at once, so the large, short-lived tensors of
+/// every training step would be page-faulted in and zeroed anew each time; profiles showed
+/// that kernel work at 10–20% of a step.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 512 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Demo {
         out: "runs/demo".into(),

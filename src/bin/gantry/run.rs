@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use gantry::gan::report::{plot_critic, plot_losses, plot_samples};
 use gantry::gan::trainer::{read_step_log, Evaluation, StepLog, CHECKPOINT_FILE, LOG_FILE};
-use gantry::gan::{Event, TrainConfig, Trainer};
+use gantry::gan::{Event, TrainConfig, TrainError, Trainer};
 use gantry::nn::Checkpoint;
 
 use crate::progress::Progress;
@@ -58,7 +58,7 @@ fn train_with(config: TrainConfig, out: &Path, resume: bool, quiet: bool) -> Res
         }
     });
     progress.finish();
-    let eval = result.map_err(|e| e.to_string())?;
+    let eval = result.map_err(|e| resume_error(e, resume, out))?;
     if let Some(err) = picture_error {
         return Err(err);
     }
@@ -66,6 +66,21 @@ fn train_with(config: TrainConfig, out: &Path, resume: bool, quiet: bool) -> Res
         .map_err(|e| e.to_string())?;
     summary(eval.as_ref(), started, out);
     Ok(())
+}
+
+/// The message of a training error. Restoring a checkpoint on `--resume` fails with errors
+/// that do not carry the file's path (a tensor of the wrong shape: the run folder holds a
+/// run of another config); those get it.
+fn resume_error(e: TrainError, resume: bool, out: &Path) -> String {
+    let checkpoint = out.join(CHECKPOINT_FILE);
+    let message = e.to_string();
+    let unnamed = !message.contains(&*checkpoint.to_string_lossy());
+    match e {
+        TrainError::Checkpoint(_) if resume && unnamed => {
+            format!("{}: {message}", checkpoint.display())
+        }
+        _ => message,
+    }
 }
 
 /// samples.png (and critic.png for 2-D data) from the current generator and critic.
