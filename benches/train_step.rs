@@ -1,0 +1,24 @@
+//! Whole training steps of the four standard workloads (DESIGN.md), one criterion group
+//! each. `gantry bench` runs the same trainers and prints the PyTorch script's JSON format.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use gantry::gan::workloads::{trainer, NAMES};
+
+fn train_steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train_step");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .warm_up_time(Duration::from_secs(2));
+    for name in NAMES {
+        let mut t = trainer(name).expect("a standard workload");
+        let started = Instant::now();
+        group.bench_function(name, |b| b.iter(|| t.train_step(started).expect("finite")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, train_steps);
+criterion_main!(benches);
