@@ -57,8 +57,9 @@ pub struct TrainConfig {
 }
 
 /// Adam's hyperparameters for both networks (Two Time-scale Update Rule: separate rates).
+/// Fields left out of an `[optim]` table keep their [`OptimConfig::default`] values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct OptimConfig {
     /// Generator learning rate.
     pub g_lr: f64,
@@ -131,13 +132,13 @@ impl TrainConfig {
     pub fn from_toml(text: &str, overrides: &[String]) -> Result<Self, String> {
         let mut table: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| e.message().to_string())?;
+            .map_err(|e: toml::de::Error| syntax_error(text, &e))?;
         for o in overrides {
             apply_override(&mut table, o)?;
         }
         let config: TrainConfig = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| e.message().to_string())?;
+            .map_err(|e: toml::de::Error| field_error(&e))?;
         config.validate()?;
         Ok(config)
     }
@@ -189,17 +190,74 @@ impl TrainConfig {
     }
 }
 
+/// A TOML syntax error on one line, with the line it is on.
+fn syntax_error(text: &str, e: &toml::de::Error) -> String {
+    let message = one_line(e.message());
+    match e.span() {
+        // An unclosed array or string is reported at the end of the text, past its last line.
+        Some(span) if span.start >= text.trim_end().len() => {
+            format!("at the end of the file: {message}")
+        }
+        Some(span) => {
+            let line = text[..span.start].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// `toml`'s messages can span lines ("invalid array\nexpected `]`"); errors are one line.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(": ")
+}
+
+/// A deserialization error on one line, led by the field it is about (`penalty.kind: unknown
+/// variant …`). `toml` names the field only in its `Display` (a last line "in `penalty.kind`"),
+/// not in `message()`.
+fn field_error(e: &toml::de::Error) -> String {
+    let message = one_line(e.message());
+    let text = e.to_string();
+    let field = text
+        .trim_end()
+        .rsplit_once("\nin `")
+        .map(|(_, key)| key.trim_end_matches('`'));
+    match field {
+        Some(key) if !message.starts_with(key) => format!("{key}: {message}"),
+        _ => message,
+    }
+}
+
+/// The most names a `--set` key may chain: config tables nest two deep (`optim.g_lr`). The
+/// bound matters: a key of tens of thousands of names built a table so deep that dropping it
+/// overflowed the stack and aborted the process.
+const MAX_KEY_PARTS: usize = 4;
+
 /// Sets `a.b.c = value` in a TOML table.
 fn apply_override(table: &mut toml::Table, assignment: &str) -> Result<(), String> {
     let (key, raw) = assignment
         .split_once('=')
         .ok_or_else(|| format!("--set {assignment}: expected key=value"))?;
+    let parts: Vec<&str> = key.trim().split('.').collect();
+    if parts.len() > MAX_KEY_PARTS || parts.iter().any(|p| p.is_empty()) {
+        let mut shown: String = key.chars().take(40).collect();
+        if shown.len() < key.len() {
+            shown.push('…');
+        }
+        return Err(format!(
+            "--set {shown}: expected a key of at most {MAX_KEY_PARTS} dot-separated names, \
+             like optim.g_lr"
+        ));
+    }
     let value = format!("v = {raw}")
         .parse::<toml::Table>()
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.to_string()));
-    let parts: Vec<&str> = key.trim().split('.').collect();
     let mut node = table;
     for p in &parts[..parts.len() - 1] {
         node = node

@@ -167,7 +167,7 @@ impl ModelConfig {
                 let b = sample_shape[1] / 4;
                 let g = Sequential::new()
                     .add(dcgan_init(Linear::new(z_dim, 2 * c * b * b, rng), rng))
-                    .add(BatchNorm::new_1d(2 * c))
+                    .add(BatchNorm::new_1d(2 * c * b * b))
                     .add(ReLU)
                     .add(Reshape(vec![2 * c, b, b]))
                     .add(dcgan_init(

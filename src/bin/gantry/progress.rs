@@ -32,7 +32,7 @@ impl Progress {
     pub fn step(&self, s: &StepLog) {
         if let Some(bar) = &self.bar {
             bar.set_position(s.step as u64);
-            if s.step % 5 == 0 {
+            if s.step.is_multiple_of(5) {
                 bar.set_message(format!("d {:+.3} g {:+.3}", s.d_loss, s.g_loss));
             }
         }
