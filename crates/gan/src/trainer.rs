@@ -7,12 +7,13 @@
 //! Evaluation draws from a separate generator, so how often one evaluates does not change
 //! the training trajectory.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use gantry_autograd::Tape;
+use gantry_nn::checkpoint::{remove_stale_temporaries, write_atomic};
 use gantry_nn::{
     freeze, gradients, param_list, prefixed, Adam, Checkpoint, CheckpointError, Module, Named,
     Optimizer, Param, ParamTape, Sequential,
@@ -262,16 +263,27 @@ impl Trainer {
             ema_update(ema, &self.g, beta as f32);
         }
         self.step = next;
-        for (name, p) in prefixed("g", self.g.params())
-            .into_iter()
-            .chain(prefixed("d", self.d.params()))
-        {
-            if !p.borrow().all_finite() {
-                return Err(TrainError::NonFinite {
-                    step: next,
-                    what: format!("parameter {name}"),
-                });
-            }
+        // Everything a checkpoint saves is checked, not only the weights: a gradient above
+        // ~1.8e19 squares to inf in Adam's second moment while the weights stay finite (the
+        // update m/√v becomes 0), and the checkpoint kept as "last good" would hold it.
+        if let Some((name, _)) = self.state().iter().find(|(_, t)| !t.borrow().all_finite()) {
+            let is_param = prefixed("g", self.g.params())
+                .into_iter()
+                .chain(prefixed("d", self.d.params()))
+                .any(|(n, _)| n == *name);
+            let kind = if is_param {
+                "parameter"
+            } else if name.starts_with("opt_") {
+                "optimizer state"
+            } else if name.starts_with("g_ema.") {
+                "EMA generator tensor"
+            } else {
+                "buffer"
+            };
+            return Err(TrainError::NonFinite {
+                step: next,
+                what: format!("{kind} {name}"),
+            });
         }
         let (d_loss, penalty, wasserstein, d_grad_norm) = last;
         let elapsed_s = started.elapsed().as_secs_f64();
@@ -298,7 +310,8 @@ impl Trainer {
         if let Data::Toy(toy) = &self.data {
             let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ 0xDA7A);
             let data = toy.sample(n, &mut rng);
-            if toy.is_mixture() {
+            // Point masses (σ = 0, a valid toy) have no 3σ ball to count samples in.
+            if toy.is_mixture() && toy.std() > 0.0 {
                 eval.mixture = Some(mixture_report(&samples, &toy.modes(), toy.std()));
             }
             eval.wasserstein1 = Some(if toy.dim() == 1 {
@@ -379,6 +392,10 @@ impl Trainer {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let ck_path = dir.join(CHECKPOINT_FILE);
         let log_path = dir.join(LOG_FILE);
+        // A process killed while saving leaves its temporary file behind.
+        for saved in [&ck_path, &log_path, &dir.join(JUDGE_FILE)] {
+            remove_stale_temporaries(saved);
+        }
         if resume && ck_path.exists() {
             let ck = Checkpoint::load(&ck_path).map_err(TrainError::Checkpoint)?;
             self.restore(&ck)?;
@@ -389,13 +406,21 @@ impl Trainer {
             self.judge =
                 Some(DigitsJudge::load_or_train(&path, &digits).map_err(TrainError::Checkpoint)?);
         }
-        let kept = if resume {
-            read_log_until(&log_path, self.step)
+        let mut log = if resume {
+            // Replaced atomically: truncating in place, a kill before the kept lines were
+            // written back would lose the log of every step before the checkpoint.
+            let kept = read_log_until(&log_path, self.step);
+            write_atomic(&log_path, kept.as_bytes()).map_err(|e| match e {
+                CheckpointError::Io { path, source } => TrainError::Io(path, source),
+                other => TrainError::Checkpoint(other),
+            })?;
+            OpenOptions::new()
+                .append(true)
+                .open(&log_path)
+                .map_err(io(&log_path))?
         } else {
-            String::new()
+            File::create(&log_path).map_err(io(&log_path))?
         };
-        let mut log = File::create(&log_path).map_err(io(&log_path))?;
-        log.write_all(kept.as_bytes()).map_err(io(&log_path))?;
         let started = Instant::now();
         let mut last_eval = None;
         while self.step < self.config.steps {
@@ -492,11 +517,13 @@ fn finite(v: f64, step: usize, what: &str) -> Result<f64, TrainError> {
     }
 }
 
-/// `√Σ‖gᵢ‖²` over a list of gradients.
+/// `√Σ‖gᵢ‖²` over a list of gradients, accumulated in `f64`: squares of finite `f32`
+/// gradients above ~1.8e19 overflow `f32`, and an infinite norm would be logged as `null`.
 fn norm(grads: &[Tensor<f32>]) -> f64 {
     grads
         .iter()
-        .map(|g| g.square().sum().item() as f64)
+        .flat_map(|g| g.to_vec())
+        .map(|x| f64::from(x) * f64::from(x))
         .sum::<f64>()
         .sqrt()
 }

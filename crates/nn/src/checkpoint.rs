@@ -256,6 +256,14 @@ impl Checkpoint {
                     found: format!("{:?}", view.dtype()),
                 });
             }
+            if !representable(view.shape()) {
+                return Err(CheckpointError::Format {
+                    source: format!(
+                        "tensor '{name}' has shape {:?}, larger than any array can be",
+                        view.shape()
+                    ),
+                });
+            }
             entries.insert(
                 name,
                 Entry {
@@ -295,6 +303,17 @@ impl Checkpoint {
     }
 }
 
+/// Whether an array of `shape` can exist: its non-zero axis lengths multiply to at most
+/// `isize::MAX` (ndarray's limit, and Rust's for any allocation). The format checks only the
+/// byte count, which one zero-length axis makes 0 whatever the other axes say.
+fn representable(shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .is_some_and(|n| n <= isize::MAX as usize)
+}
+
 /// `prefix.name`, or `name` for an empty prefix.
 pub fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
@@ -311,14 +330,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         path: path.into(),
         source,
     };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io(std::io::Error::other("not a file path")))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let prefix =
+        temporary_prefix(path).ok_or_else(|| io(std::io::Error::other("not a file path")))?;
+    let tmp = path.with_file_name(format!("{prefix}{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -329,4 +343,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// The name of [`write_atomic`]'s temporary files for `path`, without the process id:
+/// `.{file name}.tmp-`.
+fn temporary_prefix(path: &Path) -> Option<String> {
+    Some(format!(".{}.tmp-", path.file_name()?.to_string_lossy()))
+}
+
+/// Removes the temporary files [`write_atomic`] left beside `path` when its process was
+/// killed between creating and renaming them (`kill -9` during a save). Call it only while
+/// no other process writes `path`: a run directory belongs to one training process.
+pub fn remove_stale_temporaries(path: &Path) {
+    let Some(prefix) = temporary_prefix(path) else {
+        return;
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let stale = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .is_some_and(|pid| pid.parse::<u32>().is_ok());
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
