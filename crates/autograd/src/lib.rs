@@ -16,7 +16,7 @@
 //! 3. [`backward`]: the reverse sweep, in two modes (recorded or not).
 //! 4. `composite.rs` and `operators.rs`: ops built from primitives (sub, div, mean, norms).
 //! 5. [`conv`]: convolution and transposed convolution composed from unfold/fold + matmul.
-//! 6. [`gradcheck`]: numerical checks of first and second derivatives.
+//! 6. [`mod@gradcheck`]: numerical checks of first and second derivatives.
 
 pub mod backward;
 mod binary;

@@ -1,7 +1,7 @@
 //! The tape (a Wengert list) and `Var`, the handle through which expressions are written.
 //!
 //! A [`Tape`] owns a `Vec` of nodes in creation order. Every node holds its value and the
-//! [`Op`] that made it (which names its inputs by index). Because an op's inputs always exist
+//! `Op` that made it (which names its inputs by index). Because an op's inputs always exist
 //! before the op is recorded, **creation order is a topological order**: backward is a
 //! single sweep from the output down to index 0 (see `backward.rs`).
 
