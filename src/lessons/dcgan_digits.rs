@@ -13,9 +13,11 @@
 //! The networks are DCGAN's (Radford, Metz & Chintala 2016) scaled to 8x8 images
 //! (`gan::models`, `ModelConfig::Dcgan` with c = 32 channels): `G: z ∈ ℝ¹⁰⁰ → Linear (BN,
 //! ReLU) → 64×2×2 → ConvT (BN, ReLU) → 32×4×4 → ConvT → 1×8×8, tanh`, `D: Conv 1→32 → Conv
-//! 32→64 (LeakyReLU 0.2) → Linear → 1`, all of D's layers spectrally normalized; Adam(2e-4,
-//! β = (0.5, 0.999)), one critic step per generator step, batch 64, as in SNGAN's
-//! standard-CNN setting.
+//! 32→64 (LeakyReLU 0.2) → Linear → 1`, all of D's layers spectrally normalized; one critic
+//! step per generator step, batch 64, Adam(2e-4, β = (0, 0.9)), the momentum-free setting of
+//! the ResNet GANs since Gulrajani et al. 2017 (their CIFAR-10 code; also SAGAN, Zhang et
+//! al. 2019). SNGAN's standard-CNN setting C, β = (0.5, 0.999), also learns digits, but
+//! more slowly: after 1000 steps its digits FD is about 35, against about 8 with β₁ = 0.
 //!
 //! Quality is measured by "digits FD" (`gan::digits_judge`): the Fréchet distance
 //! `‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½)` between Gaussians fitted to the penultimate features
@@ -59,7 +61,7 @@ pub struct DcganDigits {
 }
 
 /// The lesson's config: digits, DCGAN with c = 32 and SN, hinge, batch 64, Adam(2e-4,
-/// (0.5, 0.999)), `steps` generator steps.
+/// (0, 0.9)), `steps` generator steps.
 pub fn config(steps: usize) -> TrainConfig {
     TrainConfig {
         name: "dcgan_digits".into(),
@@ -78,8 +80,8 @@ pub fn config(steps: usize) -> TrainConfig {
         optim: OptimConfig {
             g_lr: 2e-4,
             d_lr: 2e-4,
-            beta1: 0.5,
-            beta2: 0.999,
+            beta1: 0.0,
+            beta2: 0.9,
             schedule: Schedule::Constant,
         },
         ema: None,

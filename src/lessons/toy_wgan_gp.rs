@@ -14,11 +14,18 @@
 //! where the generator's samples are, with level sets that are not flat (as they become
 //! under weight clipping). This lesson trains the same experiment through
 //! [`gantry_gan::Trainer`], with networks narrower than the paper's (three hidden layers
-//! of 128 instead of 512, batch 128) and a larger, linearly decaying learning rate (1e-3,
-//! Adam β = (0.5, 0.9)) so that it converges in seconds on a CPU, and measures at a few
-//! points of training: modes covered and high-quality share (the VEEGAN protocol: a sample is
-//! high quality within 3σ of a mode, a mode is covered by at least 1% of the samples) and
-//! the sliced Wasserstein-1 distance to the data.
+//! of 128 instead of 512; batch 256 as in the paper) and a larger, linearly decaying
+//! learning rate (1e-3 instead of 1e-4, Adam β = (0.5, 0.9)) so that it converges in
+//! seconds on a CPU. Samples come from an exponential moving average of the generator's
+//! weights (β = 0.99; Yazıcı et al. 2019, "The Unusual Effectiveness of Averaging in GAN
+//! Training"), which smooths the oscillation of the game. At a few points of training it
+//! measures modes covered and high-quality share (the VEEGAN protocol of Srivastava et al.
+//! 2017: a sample is high quality within 3σ of a mode, a mode is covered by at least 1% of
+//! the samples) and the sliced Wasserstein-1 distance to the data.
+//!
+//! Both the decay and the capacity matter: with a constant learning rate of 1e-3 the run
+//! oscillates and covers no mode in 600 steps, and with two hidden layers instead of three
+//! it covers 6 of the 8 modes after 1000 steps (8 with three).
 
 use std::time::Instant;
 
@@ -54,14 +61,15 @@ pub struct ToyWganGp {
     pub snapshots: Vec<Snapshot>,
 }
 
-/// The lesson's config: ring8, MLPs 2-128-128-128, batch 128, n_critic 5, GP λ = 10,
-/// Adam(1e-3, (0.5, 0.9)) decaying linearly to 0 over `steps` generator steps.
+/// The lesson's config: ring8, MLPs 2-128-128-128 (ReLU), batch 256, n_critic 5, GP λ = 10,
+/// Adam(1e-3, (0.5, 0.9)) decaying linearly to 0 over `steps` generator steps, EMA 0.99 of
+/// the generator, 1000 samples per evaluation.
 pub fn config(steps: usize) -> TrainConfig {
     TrainConfig {
         name: "toy_wgan_gp".into(),
         seed: 0,
         steps,
-        batch_size: 128,
+        batch_size: 256,
         n_critic: 5,
         objective: Objective::Wasserstein,
         penalty: Penalty::GradientPenalty {
@@ -84,7 +92,7 @@ pub fn config(steps: usize) -> TrainConfig {
             beta2: 0.9,
             schedule: Schedule::Linear,
         },
-        ema: None,
+        ema: Some(0.99),
         log_every: 10,
         eval_every: steps.max(1),
         checkpoint_every: steps.max(1),
