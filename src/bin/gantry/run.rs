@@ -20,8 +20,8 @@ pub fn demo(out: &Path, quiet: bool) -> Result<(), String> {
     let config =
         TrainConfig::from_toml(DEMO_CONFIG, &[]).map_err(|e| format!("the demo config: {e}"))?;
     println!(
-        "gantry demo: WGAN-GP on 8 Gaussians on a ring (G and D 512x3 MLPs, {} steps, n_critic {})",
-        config.steps, config.n_critic
+        "gantry demo: WGAN-GP on 8 Gaussians on a ring ({} generator steps, {} critic steps each, batch {})",
+        config.steps, config.n_critic, config.batch_size
     );
     train_with(config, out, false, quiet)
 }
