@@ -18,6 +18,8 @@
 //! 5. [`conv`]: convolution and transposed convolution composed from unfold/fold + matmul.
 //! 6. [`mod@gradcheck`]: numerical checks of first and second derivatives.
 
+#![warn(missing_docs)]
+
 pub mod backward;
 mod binary;
 mod composite;

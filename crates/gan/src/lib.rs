@@ -14,6 +14,8 @@
 //! 9. [`models`], [`config`], [`data`]: what a run is made of.
 //! 10. [`trainer`]: the training loop, checkpoints and resume.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod data;
 pub mod digits;

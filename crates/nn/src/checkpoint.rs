@@ -20,25 +20,42 @@ use crate::module::Named;
 pub enum CheckpointError {
     /// Reading or writing the file failed.
     Io {
+        /// The file.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The bytes are not a valid safetensors file (truncated, corrupt header, …).
-    Format { source: String },
+    Format {
+        /// What is wrong.
+        source: String,
+    },
     /// A tensor the model needs is not in the file.
-    MissingKey { key: String },
+    MissingKey {
+        /// The tensor's name.
+        key: String,
+    },
     /// The file holds a tensor the model does not have.
-    UnexpectedKey { key: String },
+    UnexpectedKey {
+        /// The tensor's name.
+        key: String,
+    },
     /// A tensor has the wrong shape.
     Shape {
+        /// The tensor's name.
         key: String,
+        /// The shape the model needs.
         expected: Vec<usize>,
+        /// The shape in the file.
         found: Vec<usize>,
     },
     /// A tensor has the wrong element type.
     Dtype {
+        /// The tensor's name.
         key: String,
+        /// The dtype the model needs.
         expected: String,
+        /// The dtype in the file.
         found: String,
     },
 }

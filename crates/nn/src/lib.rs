@@ -15,6 +15,8 @@
 //! 5. [`optim`]: SGD, Adam/AdamW, RMSprop with PyTorch's exact rules.
 //! 6. [`checkpoint`]: safetensors state dicts, atomic writes, validated loads.
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod batch_norm;
 pub mod checkpoint;

@@ -15,8 +15,20 @@
 //! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels.
 //! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs.
 //!
+//! ```
+//! use gantry_tensor::Tensor;
+//!
+//! let x = Tensor::<f32>::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+//! let w = Tensor::<f32>::ones(&[3, 1]);
+//! assert_eq!(x.matmul(&w).to_vec(), vec![6.0, 15.0]); // row sums
+//! assert_eq!(x.add(&Tensor::from_vec(vec![10.0, 20.0, 30.0], &[3])).to_vec()[2], 33.0);
+//! assert_eq!(x.t().shape(), &[3, 2]); // a strided view, no copy
+//! ```
+//!
 //! Errors: every op with a `try_` form returns a [`ShapeError`] naming the op and the shapes;
 //! the plain form panics with that message.
+
+#![warn(missing_docs)]
 
 pub mod element;
 pub mod elementwise;
