@@ -520,12 +520,12 @@ fn finite(v: f64, step: usize, what: &str) -> Result<f64, TrainError> {
 /// `√Σ‖gᵢ‖²` over a list of gradients, accumulated in `f64`: squares of finite `f32`
 /// gradients above ~1.8e19 overflow `f32`, and an infinite norm would be logged as `null`.
 fn norm(grads: &[Tensor<f32>]) -> f64 {
-    grads
-        .iter()
-        .flat_map(|g| g.to_vec())
-        .map(|x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
-        .sqrt()
+    // `fold` visits elements in memory order, so a transposed gradient costs no strided walk.
+    let squares = |g: &Tensor<f32>| {
+        g.array()
+            .fold(0.0, |acc, &x| acc + f64::from(x) * f64::from(x))
+    };
+    grads.iter().map(squares).sum::<f64>().sqrt()
 }
 
 /// WGAN's weight clipping: every parameter into `[−c, c]`.

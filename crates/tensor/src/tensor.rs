@@ -104,7 +104,7 @@ impl<E: Element> Tensor<E> {
     pub fn to_vec(&self) -> Vec<E> {
         match self.data.as_slice() {
             Some(s) => s.to_vec(),
-            None => self.data.iter().copied().collect(),
+            None => self.contiguous().to_vec(),
         }
     }
 
@@ -135,10 +135,39 @@ impl<E: Element> Tensor<E> {
     /// The same values in a fresh row-major buffer (a no-op clone if already contiguous).
     pub fn contiguous(&self) -> Self {
         if self.is_contiguous() {
-            self.clone()
-        } else {
-            Self::from_array(self.data.as_standard_layout().into_owned())
+            return self.clone();
         }
+        if let Some(t) = self.transposed_matrix_copy() {
+            return t;
+        }
+        Self::from_array(self.data.as_standard_layout().into_owned())
+    }
+
+    /// A row-major copy of a 2-D matrix stored column-major (the transpose of a contiguous
+    /// matrix, as weight gradients come out of `x·Wᵀ`), copied in 32×32 tiles so that both
+    /// the reads and the writes stay in cache; `None` for any other layout.
+    fn transposed_matrix_copy(&self) -> Option<Self> {
+        const TILE: usize = 32;
+        let (&[rows, cols], &[1, col_stride]) = (self.shape(), self.data.strides()) else {
+            return None;
+        };
+        if col_stride != rows as isize || rows < 2 || cols < 2 {
+            return None;
+        }
+        // SAFETY: with strides (1, rows) the rows·cols elements from the first one are the
+        // buffer of the untransposed [cols, rows] matrix, all inside this array's storage.
+        let src = unsafe { std::slice::from_raw_parts(self.data.as_ptr(), rows * cols) };
+        let mut out = vec![E::zero(); rows * cols];
+        for r0 in (0..rows).step_by(TILE) {
+            for c0 in (0..cols).step_by(TILE) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    for r in r0..(r0 + TILE).min(rows) {
+                        out[r * cols + c] = src[c * rows + r];
+                    }
+                }
+            }
+        }
+        Some(Self::from_vec(out, &[rows, cols]))
     }
 
     /// The elements as a mutable row-major slice, for in-place updates (optimizers).
@@ -168,7 +197,10 @@ impl<E: Element> Tensor<E> {
 
     /// Whether every element is finite (no NaN, no ±∞).
     pub fn all_finite(&self) -> bool {
-        self.data.iter().all(|x| x.is_finite())
+        match self.as_slice() {
+            Some(s) => s.iter().all(|x| x.is_finite()),
+            None => self.data.fold(true, |ok, x| ok && x.is_finite()),
+        }
     }
 }
 
@@ -188,6 +220,19 @@ mod tests {
             e.to_string(),
             "from_vec: 5 values cannot fill shape [2, 3] (6 elements)"
         );
+    }
+
+    #[test]
+    fn contiguous_copies_of_transposes_keep_the_values() {
+        for (r, c) in [(2, 3), (33, 70), (64, 31)] {
+            let t = Tensor::<f32>::from_vec((0..r * c).map(|i| i as f32).collect(), &[r, c]);
+            let tt = t.t();
+            let expected: Vec<f32> = (0..c)
+                .flat_map(|j| (0..r).map(move |i| (i * c + j) as f32))
+                .collect();
+            assert_eq!(tt.contiguous().to_vec(), expected);
+            assert!(tt.contiguous().is_contiguous());
+        }
     }
 
     #[test]
