@@ -16,7 +16,7 @@ use gantry_autograd::Tape;
 use gantry_nn::checkpoint::{remove_stale_temporaries, write_atomic};
 use gantry_nn::{
     freeze, gradients, param_list, prefixed, Adam, Checkpoint, CheckpointError, Module, Named,
-    Optimizer, Param, ParamTape, Sequential,
+    Optimizer, Param, Sequential,
 };
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
@@ -558,12 +558,4 @@ fn copy_state(from: &Sequential, to: &Sequential) {
     for ((_, a), (_, b)) in all(from).iter().zip(all(to)) {
         b.set(a.value());
     }
-}
-
-/// Parameters of a module put on a tape, for callers outside the trainer.
-pub fn params_on<'t>(
-    tape: &'t Tape<f32>,
-    m: &dyn Module<f32>,
-) -> Vec<gantry_autograd::Var<'t, f32>> {
-    param_list(m).iter().map(|p| tape.param(p)).collect()
 }
