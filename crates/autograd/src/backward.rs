@@ -51,7 +51,7 @@ impl<E: Element> Tape<E> {
             output.index,
             wrt,
             seed,
-            |op, i, g| vjp(op, self.at(i), g),
+            |op, i, g, needs| vjp(op, self.at(i), g, needs),
             |a, b| a + b,
         );
         self.recording.set(before);
@@ -72,9 +72,9 @@ impl<E: Element> Tape<E> {
             output.index,
             wrt,
             seed,
-            |op, i, g| {
+            |op, i, g, needs| {
                 let base = self.len();
-                let contributions = vjp(op, self.at(i), self.constant(g));
+                let contributions = vjp(op, self.at(i), self.constant(g), needs);
                 let values = contributions
                     .into_iter()
                     .map(|(j, c)| (j, c.value()))
@@ -107,13 +107,14 @@ impl<E: Element> Tape<E> {
     }
 
     /// The reverse sweep, generic over the cotangent type `C` (a `Var` or a `Tensor`).
-    /// `step(op, i, g)` returns the contributions of node `i` to its inputs.
+    /// `step(op, i, g, needs)` returns the contributions of node `i` to those of its inputs
+    /// for which `needs(input)` holds.
     fn sweep<C: Clone>(
         &self,
         output: usize,
         wrt: &[Var<'_, E>],
         seed: C,
-        mut step: impl FnMut(&Op, usize, C) -> Vec<(usize, C)>,
+        mut step: impl FnMut(&Op, usize, C, &dyn Fn(usize) -> bool) -> Vec<(usize, C)>,
         add: impl Fn(C, C) -> C + Copy,
     ) -> Vec<Option<C>> {
         let Some(lowest) = wrt.iter().map(|w| w.index).filter(|&w| w <= output).min() else {
@@ -123,6 +124,8 @@ impl<E: Element> Tape<E> {
         wrt.iter()
             .filter(|w| w.index <= output)
             .for_each(|w| wanted[w.index] = true);
+        let needed = self.needed(lowest, output, &wanted);
+        let needs = |j: usize| j >= lowest && needed[j - lowest];
         let mut cotangents: Vec<Option<C>> = vec![None; output + 1];
         cotangents[output] = Some(seed);
         for i in (lowest..=output).rev() {
@@ -140,8 +143,8 @@ impl<E: Element> Tape<E> {
                 }
                 nodes[i].op.clone()
             };
-            for (j, c) in step(&op, i, g) {
-                if j >= lowest && self.nodes.borrow()[j].requires_grad {
+            for (j, c) in step(&op, i, g, &needs) {
+                if needs(j) {
                     accumulate(&mut cotangents[j], c, add);
                 }
             }
@@ -155,5 +158,20 @@ impl<E: Element> Tape<E> {
                 }
             })
             .collect()
+    }
+
+    /// Which nodes in `lowest..=output` lie on a path from a `wanted` node to the output,
+    /// i.e. which need a cotangent; indexed from `lowest`. One forward pass, since every
+    /// input precedes its node. Every other gradient would be thrown away, so its VJP is
+    /// never computed.
+    fn needed(&self, lowest: usize, output: usize, wanted: &[bool]) -> Vec<bool> {
+        let nodes = self.nodes.borrow();
+        let mut needed = vec![false; output + 1 - lowest];
+        for i in lowest..=output {
+            let node = &nodes[i];
+            needed[i - lowest] = node.requires_grad
+                && (wanted[i] || node.op.any_input(|j| j >= lowest && needed[j - lowest]));
+        }
+        needed
     }
 }

@@ -37,20 +37,21 @@ impl Binary {
     }
 
     /// `(ḡa, ḡb)`, each summed back to its input's shape; `None` for an input that
-    /// wants no gradient (a constant factor costs no work in backward).
+    /// `needs` no gradient (a constant factor costs no work in backward).
     pub(crate) fn vjp<'t, E: Element>(
         self,
         a: Var<'t, E>,
         b: Var<'t, E>,
         g: Var<'t, E>,
+        needs: [bool; 2],
     ) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
         let (ga, gb) = match self {
             // ∂(a+b)/∂a = ∂(a+b)/∂b = 1
             Binary::Add => (g, g),
             // ∂(ab)/∂a = b, ∂(ab)/∂b = a
             Binary::Mul => {
-                let ga = if a.requires_grad() { g * b } else { g };
-                let gb = if b.requires_grad() { g * a } else { g };
+                let ga = if needs[0] { g * b } else { g };
+                let gb = if needs[1] { g * a } else { g };
                 (ga, gb)
             }
             // the gradient goes to the larger input (to `a` on ties)
@@ -65,8 +66,8 @@ impl Binary {
                 (g * a.constant(mask), g * a.constant(other))
             }
         };
-        let ga = a.requires_grad().then(|| ga.sum_to(&a.shape()));
-        let gb = b.requires_grad().then(|| gb.sum_to(&b.shape()));
+        let ga = needs[0].then(|| ga.sum_to(&a.shape()));
+        let gb = needs[1].then(|| gb.sum_to(&b.shape()));
         (ga, gb)
     }
 }

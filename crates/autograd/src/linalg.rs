@@ -5,8 +5,9 @@ use gantry_tensor::{Element, Window2d};
 use crate::op::Op;
 use crate::tape::Var;
 
-/// `C = A·B` ⇒ `Ā = C̄·Bᵀ`, `B̄ = Aᵀ·C̄` (each summed back over broadcast batch axes).
-/// Transposes are strided views, so no operand is copied.
+/// `C = A·B` ⇒ `Ā = C̄·Bᵀ`, `B̄ = Aᵀ·C̄` (each summed back over broadcast batch axes),
+/// each computed only if `needs` says so. Transposes are strided views, so no operand is
+/// copied.
 ///
 /// When a matrix is shared across a batch (`[m, k] · [B, k, n]`, as a convolution's weight
 /// is), its gradient `Σ_b C̄_b·B_bᵀ` is one GEMM with the batch folded into the inner
@@ -15,9 +16,10 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
     a: Var<'t, E>,
     b: Var<'t, E>,
     g: Var<'t, E>,
+    needs: [bool; 2],
 ) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
     let (sa, sb) = (a.shape(), b.shape());
-    let ga = a.requires_grad().then(|| match (sa.len(), sb.len()) {
+    let ga = needs[0].then(|| match (sa.len(), sb.len()) {
         (2, 3) => {
             let (batch, k, n) = (sb[0], sb[1], sb[2]);
             let g2 = g.permute(&[1, 0, 2]).reshape(&[sa[0], batch * n]);
@@ -25,7 +27,7 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
         }
         _ => g.matmul(b.t()).sum_to(&sa),
     });
-    let gb = b.requires_grad().then(|| match (sa.len(), sb.len()) {
+    let gb = needs[1].then(|| match (sa.len(), sb.len()) {
         (3, 2) => {
             let (rows, k) = (sa[0] * sa[1], sa[2]);
             a.reshape(&[rows, k]).t().matmul(g.reshape(&[rows, sb[1]]))

@@ -39,20 +39,42 @@ pub(crate) enum Op {
     Fold(Window2d, usize),
 }
 
-/// The gradient contributions of one node: for each input index, `ḡ_input` given the
-/// node's output `y` and its cotangent `g`. Written with `Var` ops only, so that with
-/// `create_graph` the backward pass is itself recorded and can be differentiated again.
+impl Op {
+    /// Whether `pred` holds for any tape index this node was computed from.
+    pub(crate) fn any_input(&self, mut pred: impl FnMut(usize) -> bool) -> bool {
+        match self {
+            Op::Leaf => false,
+            Op::Unary(_, x)
+            | Op::Reduce(_, x)
+            | Op::Layout(_, x)
+            | Op::Unfold(_, x)
+            | Op::Fold(_, x) => pred(*x),
+            Op::Binary(_, a, b) | Op::MatMul(a, b) => pred(*a) || pred(*b),
+            Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
+        }
+    }
+}
+
+/// The gradient contributions of one node: for each input index that `needs` a gradient,
+/// `ḡ_input` given the node's output `y` and its cotangent `g`. Written with `Var` ops
+/// only, so that with `create_graph` the backward pass is itself recorded and can be
+/// differentiated again. Inputs that need no gradient cost no work (a weight's gradient is
+/// not computed when only the input gradient is asked for, as in a gradient penalty).
 pub(crate) fn vjp<'t, E: Element>(
     op: &Op,
     y: Var<'t, E>,
     g: Var<'t, E>,
+    needs: impl Fn(usize) -> bool,
 ) -> Vec<(usize, Var<'t, E>)> {
     let tape = y.tape;
+    if !op.any_input(&needs) {
+        return Vec::new();
+    }
     match op {
         Op::Leaf => Vec::new(),
         Op::Unary(u, x) => vec![(*x, u.vjp(tape.at(*x), y, g))],
         Op::Binary(b, lhs, rhs) => {
-            let (ga, gb) = b.vjp(tape.at(*lhs), tape.at(*rhs), g);
+            let (ga, gb) = b.vjp(tape.at(*lhs), tape.at(*rhs), g, [needs(*lhs), needs(*rhs)]);
             [(*lhs, ga), (*rhs, gb)]
                 .into_iter()
                 .filter_map(|(i, v)| Some((i, v?)))
@@ -62,7 +84,8 @@ pub(crate) fn vjp<'t, E: Element>(
         Op::Layout(l, x) => vec![(*x, l.vjp(tape.at(*x), g))],
         Op::Concat(parts, axis) => crate::layout::concat_vjp(tape, parts, *axis, g),
         Op::MatMul(a, b) => {
-            let (ga, gb) = crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g);
+            let (ga, gb) =
+                crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g, [needs(*a), needs(*b)]);
             [(*a, ga), (*b, gb)]
                 .into_iter()
                 .filter_map(|(i, v)| Some((i, v?)))

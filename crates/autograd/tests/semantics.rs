@@ -178,3 +178,28 @@ fn ties_follow_the_documented_rules() {
         (vec![1.0, 0.0], vec![0.0, 1.0])
     );
 }
+
+/// A gradient penalty asks for `∂D/∂x` only; the weights' gradients would be thrown away,
+/// so their VJPs must not run (nor be recorded with `create_graph`).
+#[test]
+fn only_the_asked_gradients_are_computed() {
+    let recorded = |wrt_weight: bool| {
+        let tape = Tape::<f64>::new();
+        let w = tape.var(data(&[3, 4]));
+        let x = tape.var(data(&[2, 3]));
+        let y = x.matmul(w).tanh().sum();
+        let before = tape.len();
+        let wrt = if wrt_weight { vec![x, w] } else { vec![x] };
+        let g = tape.grad(y, &wrt, true);
+        // The input gradient is the same either way: (1 − tanh²(xW))·Wᵀ.
+        (tape.len() - before, g[0].value())
+    };
+    let (only_x, gx) = recorded(false);
+    let (both, gx_both) = recorded(true);
+    assert_eq!(gx, gx_both);
+    // ḡw = xᵀ·ḡ is one transpose and one matmul more.
+    assert!(
+        only_x + 2 <= both,
+        "{only_x} nodes recorded for ∂y/∂x alone, {both} for ∂y/∂x and ∂y/∂w"
+    );
+}
