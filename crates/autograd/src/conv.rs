@@ -1,8 +1,12 @@
 //! Convolution and transposed convolution, **composed** from unfold/fold, matmul and
 //! reshape. They have no VJP of their own, so they get double backward for free
 //! (WGAN-GP through a conv critic needs exactly that).
+//!
+//! Both use the batched column layout `[C·kh·kw, N·L]` (see `gantry_tensor::ColumnLayout`),
+//! so that each convolution, and each of its gradients, is a single GEMM over the whole
+//! batch instead of one small product per image.
 
-use gantry_tensor::{Element, Tensor, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Tensor, Window2d};
 
 use crate::tape::Var;
 
@@ -53,7 +57,8 @@ fn add_channel_bias<'t, E: Element>(y: Var<'t, E>, bias: Option<Var<'t, E>>) -> 
 
 /// 2-D cross-correlation with PyTorch's semantics (`F.conv2d`):
 /// `x: [N, C, H, W]`, `w: [O, C, kh, kw]`, `bias: [O]` → `[N, O, oh, ow]`, computed as
-/// `y[n] = W_{[O, C·kh·kw]} · unfold(x)[n]`.
+/// one GEMM `Y_{[O, N·L]} = W_{[O, C·kh·kw]} · unfold(x)_{[C·kh·kw, N·L]}`, whose
+/// `[O, N, L]` blocks are then reordered to `[N, O, L]`.
 ///
 /// # Panics
 /// On shape mismatches, naming both shapes.
@@ -72,15 +77,22 @@ pub fn conv2d<'t, E: Element>(
     let [oh, ow] = win
         .output_size("conv2d", xs[2], xs[3])
         .unwrap_or_else(|e| panic!("{e}"));
-    let cols = x.unfold(&win);
-    let y = w.reshape(&[ws[0], ws[1] * ws[2] * ws[3]]).matmul(cols);
-    add_channel_bias(y.reshape(&[xs[0], ws[0], oh, ow]), bias)
+    let (n, o) = (xs[0], ws[0]);
+    let cols = x.unfold_as(&win, ColumnLayout::Batched);
+    let y = w
+        .reshape(&[o, ws[1] * ws[2] * ws[3]])
+        .matmul(cols)
+        .reshape(&[o, n, oh * ow])
+        .permute(&[1, 0, 2])
+        .reshape(&[n, o, oh, ow]);
+    add_channel_bias(y, bias)
 }
 
 /// 2-D transposed convolution with PyTorch's semantics (`F.conv_transpose2d`):
 /// `x: [N, Cin, H, W]`, `w: [Cin, Cout, kh, kw]`, `bias: [Cout]` →
 /// `[N, Cout, H_out, W_out]` with `H_out = (H − 1)·s − 2p + d·(kh − 1) + output_padding + 1`.
-/// It is the adjoint of `conv2d` in `x`: columns `Wᵀ · x[n]`, folded onto the output.
+/// It is the adjoint of `conv2d` in `x`: columns `Wᵀ_{[Cout·kh·kw, Cin]} · X_{[Cin, N·H·W]}`
+/// (one GEMM for the batch), folded onto the output.
 ///
 /// # Panics
 /// On shape mismatches or an `output_padding` not smaller than the stride or dilation.
@@ -119,14 +131,18 @@ pub fn conv_transpose2d<'t, E: Element>(
     };
     let (oh, ow) = (out_len(h, 0, kh), out_len(w_in, 1, kw));
     let win = opt.window(kh, kw);
+    let images_side_by_side = x
+        .reshape(&[n, cin, h * w_in])
+        .permute(&[1, 0, 2])
+        .reshape(&[cin, n * h * w_in]);
     let cols = w
         .reshape(&[cin, cout * kh * kw])
         .t()
-        .matmul(x.reshape(&[n, cin, h * w_in]));
+        .matmul(images_side_by_side);
     let y = if (0..2).all(|a| output_padding[a] < opt.stride[a]) {
         // A convolution over `oh` rows then sees exactly `h` windows, so fold can place the
         // columns (cropping the padding) directly.
-        cols.fold([oh, ow], &win)
+        cols.fold_as([oh, ow], &win, ColumnLayout::Batched)
     } else {
         fold_uncropped([h, w_in], [oh, ow], &win, cols)
     };
@@ -151,7 +167,7 @@ fn fold_uncropped<'t, E: Element>(
         padding: [0, 0],
         ..*win
     };
-    let mut y = cols.fold(canvas, &unpadded);
+    let mut y = cols.fold_as(canvas, &unpadded, ColumnLayout::Batched);
     for a in 0..2 {
         let axis = 2 + a;
         let start = win.padding[a].min(canvas[a]);

@@ -1,6 +1,6 @@
 //! Matrix product and the convolution kernels (unfold, fold): forward and VJP side by side.
 
-use gantry_tensor::{Element, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Window2d};
 
 use crate::op::Op;
 use crate::tape::Var;
@@ -37,19 +37,24 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
     (ga, gb)
 }
 
-/// `unfold` is linear; its adjoint is `fold` onto the input's image size.
+/// `unfold` is linear; its adjoint is `fold` (same layout) onto the input's image size.
 pub(crate) fn unfold_vjp<'t, E: Element>(
     x: Var<'t, E>,
     win: &Window2d,
+    layout: ColumnLayout,
     g: Var<'t, E>,
 ) -> Var<'t, E> {
     let s = x.shape();
-    g.fold([s[2], s[3]], win)
+    g.fold_as([s[2], s[3]], win, layout)
 }
 
-/// `fold` is linear; its adjoint is `unfold`.
-pub(crate) fn fold_vjp<'t, E: Element>(win: &Window2d, g: Var<'t, E>) -> Var<'t, E> {
-    g.unfold(win)
+/// `fold` is linear; its adjoint is `unfold` (same layout).
+pub(crate) fn fold_vjp<'t, E: Element>(
+    win: &Window2d,
+    layout: ColumnLayout,
+    g: Var<'t, E>,
+) -> Var<'t, E> {
+    g.unfold_as(win, layout)
 }
 
 impl<'t, E: Element> Var<'t, E> {
@@ -66,15 +71,25 @@ impl<'t, E: Element> Var<'t, E> {
 
     /// im2col: `[N, C, H, W]` → `[N, C·kh·kw, oh·ow]` (PyTorch's `F.unfold`).
     pub fn unfold(self, win: &Window2d) -> Var<'t, E> {
-        let value = self.value().unfold(win);
+        self.unfold_as(win, ColumnLayout::PerImage)
+    }
+
+    /// im2col into either column layout (`[C·kh·kw, N·oh·ow]` for a batch-wide GEMM).
+    pub fn unfold_as(self, win: &Window2d, layout: ColumnLayout) -> Var<'t, E> {
+        let value = self.value().unfold_as(win, layout);
         self.tape
-            .record(value, Op::Unfold(*win, self.index), &[self.index])
+            .record(value, Op::Unfold(*win, layout, self.index), &[self.index])
     }
 
     /// col2im onto `[N, C, size.0, size.1]`, summing overlaps (PyTorch's `F.fold`).
     pub fn fold(self, size: [usize; 2], win: &Window2d) -> Var<'t, E> {
-        let value = self.value().fold(size, win);
+        self.fold_as(size, win, ColumnLayout::PerImage)
+    }
+
+    /// col2im from either column layout.
+    pub fn fold_as(self, size: [usize; 2], win: &Window2d, layout: ColumnLayout) -> Var<'t, E> {
+        let value = self.value().fold_as(size, win, layout);
         self.tape
-            .record(value, Op::Fold(*win, self.index), &[self.index])
+            .record(value, Op::Fold(*win, layout, self.index), &[self.index])
     }
 }

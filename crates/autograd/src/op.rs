@@ -8,7 +8,7 @@
 //! Each variant saves exactly what its VJP needs: input indices, and scalars or shapes;
 //! input *values* are read back from the tape.
 
-use gantry_tensor::{Element, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Window2d};
 
 use crate::binary::Binary;
 use crate::layout::Layout;
@@ -33,10 +33,10 @@ pub(crate) enum Op {
     Concat(Vec<usize>, usize),
     /// Batched matrix product `a · b`.
     MatMul(usize, usize),
-    /// im2col.
-    Unfold(Window2d, usize),
-    /// col2im (the image size is the node's own shape).
-    Fold(Window2d, usize),
+    /// im2col into a column layout.
+    Unfold(Window2d, ColumnLayout, usize),
+    /// col2im from a column layout (the image size is the node's own shape).
+    Fold(Window2d, ColumnLayout, usize),
 }
 
 impl Op {
@@ -47,8 +47,8 @@ impl Op {
             Op::Unary(_, x)
             | Op::Reduce(_, x)
             | Op::Layout(_, x)
-            | Op::Unfold(_, x)
-            | Op::Fold(_, x) => pred(*x),
+            | Op::Unfold(_, _, x)
+            | Op::Fold(_, _, x) => pred(*x),
             Op::Binary(_, a, b) | Op::MatMul(a, b) => pred(*a) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
         }
@@ -91,7 +91,9 @@ pub(crate) fn vjp<'t, E: Element>(
                 .filter_map(|(i, v)| Some((i, v?)))
                 .collect()
         }
-        Op::Unfold(win, x) => vec![(*x, crate::linalg::unfold_vjp(tape.at(*x), win, g))],
-        Op::Fold(win, x) => vec![(*x, crate::linalg::fold_vjp(win, g))],
+        Op::Unfold(win, layout, x) => {
+            vec![(*x, crate::linalg::unfold_vjp(tape.at(*x), win, *layout, g))]
+        }
+        Op::Fold(win, layout, x) => vec![(*x, crate::linalg::fold_vjp(win, *layout, g))],
     }
 }

@@ -10,7 +10,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use gantry_autograd::{gradcheck, gradgradcheck, Tolerance, Var};
-use gantry_tensor::{Tensor, Window2d};
+use gantry_tensor::{ColumnLayout, Tensor, Window2d};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -497,6 +497,22 @@ fn unfold_and_fold() {
             "square of unfold",
             vec![any(&[1, 1, 4, 4], 170)],
             move |x| x[0].unfold(&strided).square(),
+        ),
+        // The batched layout [C·kh·kw, N·L] (what conv2d uses).
+        case(
+            "batched unfold k3 s2 p1",
+            vec![any(&[2, 2, 5, 5], 171)],
+            move |x| x[0].unfold_as(&strided, ColumnLayout::Batched),
+        ),
+        case(
+            "batched fold k2x3 s(2,1) p(1,0) d(1,2) onto 5x6",
+            vec![any(&[12, 12], 172)],
+            move |x| x[0].fold_as([5, 6], &mixed, ColumnLayout::Batched),
+        ),
+        case(
+            "square of batched unfold",
+            vec![any(&[2, 1, 4, 4], 173)],
+            move |x| x[0].unfold_as(&dilated, ColumnLayout::Batched).square(),
         ),
     ]);
 }

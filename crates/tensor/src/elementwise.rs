@@ -18,32 +18,46 @@ pub const PARALLEL_MIN_LEN: usize = 1 << 16;
 /// Chunk length for parallel elementwise work.
 const CHUNK_LEN: usize = 1 << 14;
 
+/// A buffer of `len` elements, each written exactly once by `fill(offset, chunk)` over
+/// disjoint chunks of `chunk_len` (in parallel when `len ≥ PARALLEL_MIN_LEN`). The buffer is
+/// never zero-filled first: every kernel below writes every element of its chunk.
+fn filled<E: Element>(
+    len: usize,
+    chunk_len: usize,
+    fill: impl Fn(usize, &mut [std::mem::MaybeUninit<E>]) + Sync,
+) -> Vec<E> {
+    let mut out: Vec<E> = Vec::with_capacity(len);
+    let buf = &mut out.spare_capacity_mut()[..len];
+    if len < PARALLEL_MIN_LEN {
+        fill(0, buf);
+    } else {
+        buf.par_chunks_mut(chunk_len)
+            .enumerate()
+            .for_each(|(i, c)| fill(i * chunk_len, c));
+    }
+    // SAFETY: `fill` wrote every element of every chunk, and the chunks tile `0..len`.
+    unsafe { out.set_len(len) };
+    out
+}
+
 /// `out[i] = f(a[i])` over a slice, in parallel fixed-size chunks when large.
 fn map_slice<E: Element>(a: &[E], f: impl Fn(E) -> E + Sync) -> Vec<E> {
-    if a.len() < PARALLEL_MIN_LEN {
-        return a.iter().map(|&x| f(x)).collect();
-    }
-    let mut out = vec![E::zero(); a.len()];
-    out.par_chunks_mut(CHUNK_LEN)
-        .zip(a.par_chunks(CHUNK_LEN))
-        .for_each(|(o, i)| o.iter_mut().zip(i).for_each(|(o, &x)| *o = f(x)));
-    out
+    filled(a.len(), CHUNK_LEN, |start, o| {
+        o.iter_mut().zip(&a[start..]).for_each(|(o, &x)| {
+            o.write(f(x));
+        })
+    })
 }
 
 /// `out[i] = f(a[i], b[i])` over two slices of equal length.
 fn zip_slices<E: Element>(a: &[E], b: &[E], f: impl Fn(E, E) -> E + Sync) -> Vec<E> {
-    if a.len() < PARALLEL_MIN_LEN {
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
-    }
-    let mut out = vec![E::zero(); a.len()];
-    out.par_chunks_mut(CHUNK_LEN)
-        .zip(a.par_chunks(CHUNK_LEN).zip(b.par_chunks(CHUNK_LEN)))
-        .for_each(|(o, (i, j))| {
-            o.iter_mut()
-                .zip(i.iter().zip(j))
-                .for_each(|(o, (&x, &y))| *o = f(x, y))
-        });
-    out
+    filled(a.len(), CHUNK_LEN, |start, o| {
+        o.iter_mut()
+            .zip(a[start..].iter().zip(&b[start..]))
+            .for_each(|(o, (&x, &y))| {
+                o.write(f(x, y));
+            })
+    })
 }
 
 /// If an operand of `shape` broadcast to `full` is a block `[1…, m₁…mⱼ, 1…]` (its
@@ -74,27 +88,16 @@ fn zip_blocks<E: Element>(
     f: impl Fn(E, E) -> E + Sync,
 ) -> Vec<E> {
     let row = mid * inner;
-    let zip_row = |o: &mut [E], i: &[E]| {
-        for ((o, i), &y) in o.chunks_mut(inner).zip(i.chunks(inner)).zip(b) {
-            o.iter_mut().zip(i).for_each(|(o, &x)| *o = f(x, y));
+    let rows_per_chunk = (CHUNK_LEN / row).max(1) * row;
+    filled(a.len(), rows_per_chunk, |start, o| {
+        for (o, i) in o.chunks_mut(row).zip(a[start..].chunks(row)) {
+            for ((o, i), &y) in o.chunks_mut(inner).zip(i.chunks(inner)).zip(b) {
+                o.iter_mut().zip(i).for_each(|(o, &x)| {
+                    o.write(f(x, y));
+                });
+            }
         }
-    };
-    let mut out = vec![E::zero(); a.len()];
-    if a.len() < PARALLEL_MIN_LEN {
-        out.chunks_mut(row)
-            .zip(a.chunks(row))
-            .for_each(|(o, i)| zip_row(o, i));
-    } else {
-        let rows_per_chunk = (CHUNK_LEN / row).max(1) * row;
-        out.par_chunks_mut(rows_per_chunk)
-            .zip(a.par_chunks(rows_per_chunk))
-            .for_each(|(o, i)| {
-                o.chunks_mut(row)
-                    .zip(i.chunks(row))
-                    .for_each(|(o, i)| zip_row(o, i))
-            });
-    }
-    out
+    })
 }
 
 impl<E: Element> Tensor<E> {
@@ -221,13 +224,16 @@ impl<E: Element> Tensor<E> {
     pub fn mul_scalar(&self, s: E) -> Self {
         self.map(|a| a * s)
     }
-    /// `aᵖ` for a scalar exponent `p`.
+    /// `aᵖ` for a scalar exponent `p` (the exponents that compositions use, 2, −1, ½ and
+    /// −½, by multiplication, division and square root rather than `powf`).
     pub fn pow(&self, p: E) -> Self {
-        let two = E::one() + E::one();
-        if p == two {
-            self.map(|a| a * a)
-        } else {
-            self.map(|a| a.powf(p))
+        match p.to_f64() {
+            Some(2.0) => self.map(|a| a * a),
+            Some(1.0) => self.clone(),
+            Some(-1.0) => self.map(|a| E::one() / a),
+            Some(0.5) => self.map(|a| a.sqrt()),
+            Some(-0.5) => self.map(|a| E::one() / a.sqrt()),
+            _ => self.map(|a| a.powf(p)),
         }
     }
     /// `−a`.

@@ -45,4 +45,4 @@ pub use element::Element;
 pub use error::ShapeError;
 pub use matmul::matmul_naive;
 pub use tensor::Tensor;
-pub use unfold::Window2d;
+pub use unfold::{ColumnLayout, Window2d};

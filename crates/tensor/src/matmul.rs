@@ -17,23 +17,10 @@ use rayon::prelude::*;
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
 use crate::shape::{broadcast_shape, row_major_strides};
-use crate::tensor::Tensor;
+use crate::tensor::{SendPtr, Tensor};
 
 /// Below this many multiply-adds per matrix, a batch is spread over rayon's threads.
 const SMALL_GEMM_WORK: usize = 64 * 64 * 64;
-
-/// A raw pointer that may cross threads: each batch writes a disjoint output block.
-#[derive(Clone, Copy)]
-struct SendPtr<E>(*const E);
-unsafe impl<E> Send for SendPtr<E> {}
-unsafe impl<E> Sync for SendPtr<E> {}
-
-impl<E> SendPtr<E> {
-    /// The pointer (a method, so closures capture the whole `Send` wrapper).
-    fn get(self) -> *const E {
-        self.0
-    }
-}
 
 impl<E: Element> Tensor<E> {
     /// Batched matrix product; an error names both shapes.

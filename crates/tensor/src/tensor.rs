@@ -5,6 +5,20 @@ use ndarray::{ArcArray, ArrayD, IxDyn};
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
 
+/// A read-only raw pointer that may cross threads, into a buffer that outlives the parallel
+/// loop using it.
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr<E>(pub(crate) *const E);
+unsafe impl<E> Send for SendPtr<E> {}
+unsafe impl<E> Sync for SendPtr<E> {}
+
+impl<E> SendPtr<E> {
+    /// The pointer (a method, so closures capture the whole `Send` wrapper).
+    pub(crate) fn get(self) -> *const E {
+        self.0
+    }
+}
+
 /// An immutable n-dimensional array of `E` (`f32` by default).
 ///
 /// A newtype over `ndarray::ArcArray<E, IxDyn>`: cloning shares the buffer, and views made
@@ -140,7 +154,54 @@ impl<E: Element> Tensor<E> {
         if let Some(t) = self.transposed_matrix_copy() {
             return t;
         }
+        if let Some(t) = self.row_copy() {
+            return t;
+        }
         Self::from_array(self.data.as_standard_layout().into_owned())
+    }
+
+    /// A row-major copy of a view whose last axis has unit stride (a permutation that keeps
+    /// the last axis, such as `[O, N, L] → [N, O, L]`, or a slice): each row of the last
+    /// axis is one `memcpy`, and large copies split their rows over threads in fixed-size
+    /// chunks. `None` for any other layout.
+    fn row_copy(&self) -> Option<Self> {
+        let (shape, strides) = (self.shape(), self.data.strides());
+        let (&row, outer) = shape.split_last()?;
+        if strides.last() != Some(&1) || row == 0 || self.is_empty() {
+            return None;
+        }
+        let rows = self.len() / row;
+        let base = SendPtr(self.data.as_ptr());
+        // The start of row `r` (a row-major index over the outer axes).
+        let start = |mut r: usize| {
+            let mut offset = 0isize;
+            for (&len, &stride) in outer.iter().zip(strides).rev() {
+                offset += (r % len) as isize * stride;
+                r /= len;
+            }
+            offset
+        };
+        let copy_rows = |first: usize, dst: &mut [E]| {
+            for (i, d) in dst.chunks_mut(row).enumerate() {
+                // SAFETY: `start` is the offset of a row of this view, whose `row`
+                // elements at unit stride lie inside the view's storage.
+                let src =
+                    unsafe { std::slice::from_raw_parts(base.get().offset(start(first + i)), row) };
+                d.copy_from_slice(src);
+            }
+        };
+        let mut out = vec![E::zero(); self.len()];
+        let rows_per_chunk = (crate::elementwise::PARALLEL_MIN_LEN / 4 / row).max(1);
+        if self.len() >= crate::elementwise::PARALLEL_MIN_LEN {
+            use rayon::prelude::*;
+            out.par_chunks_mut(rows_per_chunk * row)
+                .enumerate()
+                .for_each(|(c, dst)| copy_rows(c * rows_per_chunk, dst));
+        } else {
+            copy_rows(0, &mut out);
+        }
+        debug_assert_eq!(rows * row, out.len());
+        Some(Self::from_vec(out, shape))
     }
 
     /// A row-major copy of a 2-D matrix stored column-major (the transpose of a contiguous

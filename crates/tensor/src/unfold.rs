@@ -7,8 +7,11 @@
 //! (`F.fold`), so `⟨fold(a), b⟩ = ⟨a, unfold(b)⟩`. A convolution is then one matmul of the
 //! weight `[O, C·kh·kw]` with the columns.
 //!
-//! Work is split over (image, channel) planes, which write disjoint outputs, so the
-//! parallel result equals the serial one bit for bit.
+//! The same columns can also be laid out `[C·kh·kw, N·L]` ([`ColumnLayout::Batched`]), the
+//! images side by side, so that a convolution over the whole batch is a single large GEMM.
+//!
+//! Work is split over whole output rows (unfold) or (image, channel) planes (fold), which
+//! are disjoint, so the parallel result equals the serial one bit for bit.
 
 use rayon::prelude::*;
 
@@ -73,15 +76,6 @@ impl Window2d {
         }
     }
 
-    /// The input coordinate read by output position `o` and kernel tap `t` on `axis`,
-    /// or `None` when it falls in the padding.
-    #[inline]
-    fn source(&self, axis: usize, o: usize, t: usize, len: usize) -> Option<usize> {
-        let pos = (o * self.stride[axis] + t * self.dilation[axis]) as isize
-            - self.padding[axis] as isize;
-        (pos >= 0 && (pos as usize) < len).then_some(pos as usize)
-    }
-
     /// The output positions `o` whose tap `t` on `axis` reads inside the input (not the
     /// padding), as a range `lo..hi`, and the input coordinate read at `lo`; consecutive
     /// positions then read `stride` apart. Solving `0 ≤ o·s + t·d − p < len` for `o` once
@@ -114,56 +108,118 @@ impl Window2d {
     }
 }
 
-impl<E: Element> Tensor<E> {
-    /// im2col: `[N, C, H, W]` → `[N, C·kh·kw, oh·ow]`.
-    pub fn try_unfold(&self, win: &Window2d) -> Result<Self, ShapeError> {
-        let &[n, c, h, w] = self.shape() else {
-            return Err(ShapeError::new(
-                "unfold",
-                format!("expected [N, C, H, W], got {:?}", self.shape()),
-            ));
+/// Where the columns of image `n`, channel `c`, kernel tap `t` lie in an unfolded tensor.
+///
+/// Either way, the `L = oh·ow` window positions of one (image, channel, tap) are one
+/// contiguous row; the layouts differ in how those rows are ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnLayout {
+    /// `[N, C·kh·kw, L]`, PyTorch's `F.unfold`: row `(n·C + c)·kh·kw + t`. A convolution is
+    /// then one small product `W·cols[n]` per image.
+    PerImage,
+    /// `[C·kh·kw, N·L]`: row `(c·kh·kw + t)·N + n`, the images side by side. A convolution is
+    /// then **one** GEMM `W_{[O, C·kh·kw]}·cols` over the whole batch, as large as it gets.
+    Batched,
+}
+
+impl ColumnLayout {
+    /// The offset of the row of image `n`, channel `c`, tap `t` (`kk = kh·kw` taps, `l`
+    /// positions per row).
+    fn row(self, [n, c, t]: [usize; 3], [batch, channels, kk, l]: [usize; 4]) -> usize {
+        match self {
+            ColumnLayout::PerImage => ((n * channels + c) * kk + t) * l,
+            ColumnLayout::Batched => ((c * kk + t) * batch + n) * l,
+        }
+    }
+
+    /// The tensor shape of the columns.
+    fn shape(self, [batch, channels, kk, l]: [usize; 4]) -> Vec<usize> {
+        match self {
+            ColumnLayout::PerImage => vec![batch, channels * kk, l],
+            ColumnLayout::Batched => vec![channels * kk, batch * l],
+        }
+    }
+}
+
+impl Window2d {
+    /// Copies tap `t = (i, j)` of every window over one `h×w` image plane into `row`
+    /// (`oh·ow` entries, position-major; entries reading padding are left untouched).
+    fn unfold_tap<E: Element>(
+        &self,
+        img: &[E],
+        [h, w]: [usize; 2],
+        [oh, ow]: [usize; 2],
+        (i, j): (usize, usize),
+        row: &mut [E],
+    ) {
+        let Some(((ylo, yhi, y0), (lo, hi, x0))) = self.tap_spans([h, w], [oh, ow], (i, j)) else {
+            return; // this tap reads only padding
         };
-        let [oh, ow] = win.output_size("unfold", h, w)?;
-        let [kh, kw] = win.kernel;
-        let sw = win.stride[1];
-        let (l, plane_out) = (oh * ow, kh * kw * oh * ow);
-        let x = self.contiguous();
-        let src = x.as_slice().expect("contiguous");
-        let mut out = vec![E::zero(); n * c * plane_out];
-        let fill = |(nc, dst): (usize, &mut [E])| {
-            let img = &src[nc * h * w..(nc + 1) * h * w];
-            for i in 0..kh {
-                for j in 0..kw {
-                    let row = &mut dst[(i * kw + j) * l..(i * kw + j + 1) * l];
-                    let (lo, hi, x0) = win.valid_span(1, j, ow, w);
-                    if lo == hi {
-                        continue; // this tap reads only padding
-                    }
-                    for y in 0..oh {
-                        let Some(iy) = win.source(0, y, i, h) else {
-                            continue;
-                        };
-                        let src_row = &img[iy * w..(iy + 1) * w];
-                        let dst = &mut row[y * ow + lo..y * ow + hi];
-                        if sw == 1 {
-                            dst.copy_from_slice(&src_row[x0..x0 + (hi - lo)]);
-                        } else {
-                            dst.iter_mut()
-                                .zip(src_row[x0..].iter().step_by(sw))
-                                .for_each(|(d, &v)| *d = v);
-                        }
-                    }
-                }
-            }
-        };
-        if plane_out > 0 {
-            if out.len() >= PARALLEL_MIN_LEN {
-                out.par_chunks_mut(plane_out).enumerate().for_each(fill);
+        let (sh, sw, len) = (self.stride[0], self.stride[1], hi - lo);
+        for (k, y) in (ylo..yhi).enumerate() {
+            let src = &img[(y0 + k * sh) * w + x0..];
+            let dst = &mut row[y * ow + lo..y * ow + hi];
+            if sw == 1 {
+                dst.copy_from_slice(&src[..len]);
             } else {
-                out.chunks_mut(plane_out).enumerate().for_each(fill);
+                let src = &src[..(len - 1) * sw + 1];
+                dst.iter_mut()
+                    .enumerate()
+                    .for_each(|(q, d)| *d = src[q * sw]);
             }
         }
-        Tensor::try_from_vec(out, &[n, c * kh * kw, l])
+    }
+
+    /// The adjoint of [`Window2d::unfold_tap`]: adds `row` back onto the pixels it was read
+    /// from.
+    fn fold_tap<E: Element>(
+        &self,
+        row: &[E],
+        [h, w]: [usize; 2],
+        [oh, ow]: [usize; 2],
+        (i, j): (usize, usize),
+        img: &mut [E],
+    ) {
+        let Some(((ylo, yhi, y0), (lo, hi, x0))) = self.tap_spans([h, w], [oh, ow], (i, j)) else {
+            return;
+        };
+        let (sh, sw, len) = (self.stride[0], self.stride[1], hi - lo);
+        for (k, y) in (ylo..yhi).enumerate() {
+            let src = &row[y * ow + lo..y * ow + hi];
+            let dst = &mut img[(y0 + k * sh) * w + x0..];
+            if sw == 1 {
+                dst[..len]
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(d, &v)| *d = *d + v);
+            } else {
+                let dst = &mut dst[..(len - 1) * sw + 1];
+                src.iter()
+                    .enumerate()
+                    .for_each(|(q, &v)| dst[q * sw] = dst[q * sw] + v);
+            }
+        }
+    }
+
+    /// The valid spans of tap `(i, j)` on both axes (see [`Window2d::valid_span`]), or
+    /// `None` when the tap reads only padding.
+    #[allow(clippy::type_complexity)]
+    fn tap_spans(
+        &self,
+        [h, w]: [usize; 2],
+        [oh, ow]: [usize; 2],
+        (i, j): (usize, usize),
+    ) -> Option<((usize, usize, usize), (usize, usize, usize))> {
+        let rows = self.valid_span(0, i, oh, h);
+        let cols = self.valid_span(1, j, ow, w);
+        (rows.0 < rows.1 && cols.0 < cols.1).then_some((rows, cols))
+    }
+}
+
+impl<E: Element> Tensor<E> {
+    /// im2col: `[N, C, H, W]` → `[N, C·kh·kw, oh·ow]` (PyTorch's layout).
+    pub fn try_unfold(&self, win: &Window2d) -> Result<Self, ShapeError> {
+        self.try_unfold_as(win, ColumnLayout::PerImage)
     }
 
     /// im2col, panicking with the shapes on error.
@@ -171,56 +227,133 @@ impl<E: Element> Tensor<E> {
         or_panic(self.try_unfold(win))
     }
 
+    /// im2col into either [`ColumnLayout`]: `[N, C·kh·kw, L]` or `[C·kh·kw, N·L]`.
+    pub fn try_unfold_as(&self, win: &Window2d, layout: ColumnLayout) -> Result<Self, ShapeError> {
+        let &[n, c, h, w] = self.shape() else {
+            return Err(ShapeError::new(
+                "unfold",
+                format!("expected [N, C, H, W], got {:?}", self.shape()),
+            ));
+        };
+        let out_size = win.output_size("unfold", h, w)?;
+        let [kh, kw] = win.kernel;
+        let (kk, l) = (kh * kw, out_size[0] * out_size[1]);
+        let dims = [n, c, kk, l];
+        let x = self.contiguous();
+        let src = x.as_slice().expect("contiguous");
+        let mut out = vec![E::zero(); n * c * kk * l];
+        // Each output row belongs to one (image, channel, tap); rows are written in chunks
+        // of whole rows, so threads never share one.
+        let fill = |first_row: usize, rows: &mut [E]| {
+            for (r, row) in rows.chunks_mut(l).enumerate() {
+                let (nn, cc, t) = match layout {
+                    ColumnLayout::PerImage => {
+                        let r = first_row + r;
+                        (r / (c * kk), r / kk % c, r % kk)
+                    }
+                    ColumnLayout::Batched => {
+                        let r = first_row + r;
+                        (r % n, r / (kk * n), r / n % kk)
+                    }
+                };
+                debug_assert_eq!(layout.row([nn, cc, t], dims), (first_row + r) * l);
+                let img = &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
+                win.unfold_tap(img, [h, w], out_size, (t / kw, t % kw), row);
+            }
+        };
+        if l > 0 && !out.is_empty() {
+            let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / l).max(1);
+            if out.len() >= PARALLEL_MIN_LEN {
+                out.par_chunks_mut(rows_per_chunk * l)
+                    .enumerate()
+                    .for_each(|(i, rows)| fill(i * rows_per_chunk, rows));
+            } else {
+                fill(0, &mut out);
+            }
+        }
+        Tensor::try_from_vec(out, &layout.shape(dims))
+    }
+
+    /// [`Tensor::try_unfold_as`], panicking with the shapes on error.
+    pub fn unfold_as(&self, win: &Window2d, layout: ColumnLayout) -> Self {
+        or_panic(self.try_unfold_as(win, layout))
+    }
+
     /// col2im: `[N, C·kh·kw, oh·ow]` → `[N, C, H, W]`, summing overlapping entries;
     /// the adjoint of [`Tensor::unfold`] for an image of size `(h, w)`.
     pub fn try_fold(&self, size: [usize; 2], win: &Window2d) -> Result<Self, ShapeError> {
+        self.try_fold_as(size, win, ColumnLayout::PerImage)
+    }
+
+    /// col2im, panicking with the shapes on error.
+    pub fn fold(&self, size: [usize; 2], win: &Window2d) -> Self {
+        or_panic(self.try_fold(size, win))
+    }
+
+    /// col2im from either [`ColumnLayout`], the adjoint of [`Tensor::unfold_as`] with the
+    /// same layout. Each pixel sums its taps in the same order in both layouts, so the two
+    /// give the same bits.
+    pub fn try_fold_as(
+        &self,
+        size: [usize; 2],
+        win: &Window2d,
+        layout: ColumnLayout,
+    ) -> Result<Self, ShapeError> {
         let [h, w] = size;
         let [kh, kw] = win.kernel;
-        let sw = win.stride[1];
-        let [oh, ow] = win.output_size("fold", h, w)?;
-        let l = oh * ow;
-        let &[n, ckk, cols_l] = self.shape() else {
-            return Err(ShapeError::new(
-                "fold",
-                format!("expected [N, C*kh*kw, L], got {:?}", self.shape()),
-            ));
-        };
-        if ckk % (kh * kw) != 0 || cols_l != l {
-            return Err(ShapeError::new(
+        let out_size = win.output_size("fold", h, w)?;
+        let (kk, l) = (kh * kw, out_size[0] * out_size[1]);
+        let bad = || {
+            ShapeError::new(
                 "fold",
                 format!(
-                    "columns {:?} do not match a {kh}x{kw} window over {h}x{w} ({l} positions)",
-                    self.shape()
+                    "columns {:?} do not match a {kh}x{kw} window over {h}x{w} ({l} positions{})",
+                    self.shape(),
+                    match layout {
+                        ColumnLayout::PerImage => "",
+                        ColumnLayout::Batched => " per image, batched layout",
+                    }
                 ),
-            ));
-        }
-        let c = ckk / (kh * kw);
+            )
+        };
+        let (n, c) = match (layout, self.shape()) {
+            (ColumnLayout::PerImage, &[n, ckk, cols_l]) if ckk % kk == 0 && cols_l == l => {
+                (n, ckk / kk)
+            }
+            (ColumnLayout::Batched, &[ckk, nl]) if ckk % kk == 0 && l > 0 && nl % l == 0 => {
+                (nl / l, ckk / kk)
+            }
+            (ColumnLayout::PerImage, &[_, _, _]) | (ColumnLayout::Batched, &[_, _]) => {
+                return Err(bad())
+            }
+            _ => {
+                return Err(ShapeError::new(
+                    "fold",
+                    format!(
+                        "expected {} columns, got {:?}",
+                        match layout {
+                            ColumnLayout::PerImage => "[N, C*kh*kw, L]",
+                            ColumnLayout::Batched => "[C*kh*kw, N*L]",
+                        },
+                        self.shape()
+                    ),
+                ))
+            }
+        };
+        let dims = [n, c, kk, l];
         let cols = self.contiguous();
         let src = cols.as_slice().expect("contiguous");
         let mut out = vec![E::zero(); n * c * h * w];
-        let plane_in = kh * kw * l;
         let add = |(nc, img): (usize, &mut [E])| {
-            let block = &src[nc * plane_in..(nc + 1) * plane_in];
-            for i in 0..kh {
-                for j in 0..kw {
-                    let row = &block[(i * kw + j) * l..(i * kw + j + 1) * l];
-                    let (lo, hi, x0) = win.valid_span(1, j, ow, w);
-                    if lo == hi {
-                        continue; // this tap reads only padding
-                    }
-                    for y in 0..oh {
-                        let Some(iy) = win.source(0, y, i, h) else {
-                            continue;
-                        };
-                        let dst_row = &mut img[iy * w..(iy + 1) * w];
-                        let src = &row[y * ow + lo..y * ow + hi];
-                        dst_row[x0..]
-                            .iter_mut()
-                            .step_by(sw)
-                            .zip(src)
-                            .for_each(|(d, &v)| *d = *d + v);
-                    }
-                }
+            for t in 0..kk {
+                let start = layout.row([nc / c, nc % c, t], dims);
+                win.fold_tap(
+                    &src[start..start + l],
+                    size,
+                    out_size,
+                    (t / kw, t % kw),
+                    img,
+                );
             }
         };
         if h * w > 0 {
@@ -233,8 +366,8 @@ impl<E: Element> Tensor<E> {
         Tensor::try_from_vec(out, &[n, c, h, w])
     }
 
-    /// col2im, panicking with the shapes on error.
-    pub fn fold(&self, size: [usize; 2], win: &Window2d) -> Self {
-        or_panic(self.try_fold(size, win))
+    /// [`Tensor::try_fold_as`], panicking with the shapes on error.
+    pub fn fold_as(&self, size: [usize; 2], win: &Window2d, layout: ColumnLayout) -> Self {
+        or_panic(self.try_fold_as(size, win, layout))
     }
 }

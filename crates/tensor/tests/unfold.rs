@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_within, eps, inner, randn, ravel, values};
-use gantry_tensor::{Element, Tensor, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Tensor, Window2d};
 use proptest::prelude::*;
 
 fn window(
@@ -218,4 +218,46 @@ proptest! {
         let (rhs, _) = inner(&a, &b.unfold(&win));
         prop_assert!((lhs - rhs).abs() <= 1e-12 * (scale + 1.0), "{} vs {}", lhs, rhs);
     }
+
+    /// The batched layout `[C·kh·kw, N·L]` holds exactly PyTorch's columns `[N, C·kh·kw, L]`
+    /// with the image axis moved inside, and its fold gives the same bits as the per-image
+    /// fold (each pixel sums its taps in the same order).
+    #[test]
+    fn batched_columns_are_the_per_image_columns_reordered(
+        (image, win) in image_and_window(),
+        seed in any::<u64>(),
+    ) {
+        let [n, c, h, w] = image;
+        let [oh, ow] = grid(h, w, &win);
+        let (ckk, l) = (c * win.kernel[0] * win.kernel[1], oh * ow);
+        let x = randn::<f32>(&image, seed);
+        let reordered = |per_image: &Tensor<f32>| {
+            per_image.permute(&[1, 0, 2]).reshape(&[ckk, n * l])
+        };
+        prop_assert_eq!(
+            x.unfold_as(&win, ColumnLayout::Batched),
+            reordered(&x.unfold(&win))
+        );
+        let cols = randn::<f32>(&[n, ckk, l], seed ^ 0xc015);
+        prop_assert_eq!(
+            reordered(&cols).fold_as([h, w], &win, ColumnLayout::Batched),
+            cols.fold([h, w], &win)
+        );
+    }
+}
+
+#[test]
+fn batched_columns_of_the_wrong_shape_are_errors() {
+    let win = Window2d::square(3, 1, 0);
+    // 9 positions per image over 5x5: 20 columns are not a whole number of images.
+    let e = Tensor::<f32>::zeros(&[9, 20]).try_fold_as([5, 5], &win, ColumnLayout::Batched);
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "fold: columns [9, 20] do not match a 3x3 window over 5x5 (9 positions per image, batched layout)"
+    );
+    let e = Tensor::<f32>::zeros(&[1, 9, 9]).try_fold_as([5, 5], &win, ColumnLayout::Batched);
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "fold: expected [C*kh*kw, N*L] columns, got [1, 9, 9]"
+    );
 }
