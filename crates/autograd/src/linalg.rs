@@ -25,6 +25,9 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
             let g2 = g.permute(&[1, 0, 2]).reshape(&[sa[0], batch * n]);
             g2.matmul(b.permute(&[1, 0, 2]).reshape(&[k, batch * n]).t())
         }
+        // A transposed operand (`Wᵀ` in `x·Wᵀ`) gets its gradient transposed too: computed
+        // as `(B·C̄ᵀ)ᵀ`, a view whose transpose back (the VJP of `t`) is contiguous.
+        (2, 2) if is_transposed(a) => b.matmul(g.t()).t(),
         _ => g.matmul(b.t()).sum_to(&sa),
     });
     let gb = needs[1].then(|| match (sa.len(), sb.len()) {
@@ -32,9 +35,16 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
             let (rows, k) = (sa[0] * sa[1], sa[2]);
             a.reshape(&[rows, k]).t().matmul(g.reshape(&[rows, sb[1]]))
         }
+        (2, 2) if is_transposed(b) => g.t().matmul(a).t(),
         _ => a.t().matmul(g).sum_to(&sb),
     });
     (ga, gb)
+}
+
+/// Whether a matrix is stored column-major (a transposed view of a row-major one).
+fn is_transposed<E: Element>(m: Var<'_, E>) -> bool {
+    let v = m.value();
+    !v.is_contiguous() && v.t().is_contiguous()
 }
 
 /// `unfold` is linear; its adjoint is `fold` (same layout) onto the input's image size.

@@ -206,6 +206,7 @@ impl Trainer {
         self.opt_g.groups[0].lr = o.schedule.rate(o.g_lr, self.step, self.config.steps);
         self.opt_d.groups[0].lr = o.schedule.rate(o.d_lr, self.step, self.config.steps);
         let mut last = (0.0, None, None, 0.0);
+        let mut updates_finite = true;
         for _ in 0..self.config.n_critic {
             let real = self.data.batch(bs, &mut self.rng);
             let z = Tensor::randn(&[bs, zdim], &mut self.rng);
@@ -237,7 +238,7 @@ impl Trainer {
                 gradients(&tape, loss, &d_params)
             };
             last.3 = norm(&grads);
-            self.opt_d.step(&grads);
+            updates_finite &= self.opt_d.step(&grads);
             if let Penalty::WeightClip { c } = penalty {
                 clip(&d_params, c as f32);
             }
@@ -258,7 +259,7 @@ impl Trainer {
             )
         };
         let g_grad_norm = norm(&grads);
-        self.opt_g.step(&grads);
+        updates_finite &= self.opt_g.step(&grads);
         if let (Some(ema), Some(beta)) = (&self.g_ema, self.config.ema) {
             ema_update(ema, &self.g, beta as f32);
         }
@@ -266,11 +267,22 @@ impl Trainer {
         // Everything a checkpoint saves is checked, not only the weights: a gradient above
         // ~1.8e19 squares to inf in Adam's second moment while the weights stay finite (the
         // update m/√v becomes 0), and the checkpoint kept as "last good" would hold it.
-        if let Some((name, _)) = self.state().iter().find(|(_, t)| !t.borrow().all_finite()) {
+        // The optimizers checked what they updated; the rest is scanned here, and only when
+        // something is not finite is everything scanned again to name it.
+        let mut rest = [self.g.buffers(), self.d.buffers()].concat();
+        if let Some(e) = &self.g_ema {
+            rest.extend([e.params(), e.buffers()].concat());
+        }
+        let rest_finite = rest.iter().all(|(_, t)| t.borrow().all_finite());
+        let all_finite = updates_finite && rest_finite;
+        if let Some((name, _)) = (!all_finite)
+            .then(|| self.state())
+            .and_then(|s| s.into_iter().find(|(_, t)| !t.borrow().all_finite()))
+        {
             let is_param = prefixed("g", self.g.params())
                 .into_iter()
                 .chain(prefixed("d", self.d.params()))
-                .any(|(n, _)| n == *name);
+                .any(|(n, _)| n == name);
             let kind = if is_param {
                 "parameter"
             } else if name.starts_with("opt_") {
@@ -520,12 +532,7 @@ fn finite(v: f64, step: usize, what: &str) -> Result<f64, TrainError> {
 /// `√Σ‖gᵢ‖²` over a list of gradients, accumulated in `f64`: squares of finite `f32`
 /// gradients above ~1.8e19 overflow `f32`, and an infinite norm would be logged as `null`.
 fn norm(grads: &[Tensor<f32>]) -> f64 {
-    // `fold` visits elements in memory order, so a transposed gradient costs no strided walk.
-    let squares = |g: &Tensor<f32>| {
-        g.array()
-            .fold(0.0, |acc, &x| acc + f64::from(x) * f64::from(x))
-    };
-    grads.iter().map(squares).sum::<f64>().sqrt()
+    grads.iter().map(Tensor::squared_norm).sum::<f64>().sqrt()
 }
 
 /// WGAN's weight clipping: every parameter into `[−c, c]`.

@@ -156,16 +156,12 @@ impl Window2d {
             return; // this tap reads only padding
         };
         let (sh, sw, len) = (self.stride[0], self.stride[1], hi - lo);
+        // Rows are short (7 to 28 entries at GAN sizes): plain loops, no `memcpy` calls.
         for (k, y) in (ylo..yhi).enumerate() {
-            let src = &img[(y0 + k * sh) * w + x0..];
+            let src = &img[(y0 + k * sh) * w + x0..][..(len - 1) * sw + 1];
             let dst = &mut row[y * ow + lo..y * ow + hi];
-            if sw == 1 {
-                dst.copy_from_slice(&src[..len]);
-            } else {
-                let src = &src[..(len - 1) * sw + 1];
-                dst.iter_mut()
-                    .enumerate()
-                    .for_each(|(q, d)| *d = src[q * sw]);
+            for (d, &v) in dst.iter_mut().zip(src.iter().step_by(sw)) {
+                *d = v;
             }
         }
     }
@@ -186,17 +182,9 @@ impl Window2d {
         let (sh, sw, len) = (self.stride[0], self.stride[1], hi - lo);
         for (k, y) in (ylo..yhi).enumerate() {
             let src = &row[y * ow + lo..y * ow + hi];
-            let dst = &mut img[(y0 + k * sh) * w + x0..];
-            if sw == 1 {
-                dst[..len]
-                    .iter_mut()
-                    .zip(src)
-                    .for_each(|(d, &v)| *d = *d + v);
-            } else {
-                let dst = &mut dst[..(len - 1) * sw + 1];
-                src.iter()
-                    .enumerate()
-                    .for_each(|(q, &v)| dst[q * sw] = dst[q * sw] + v);
+            let dst = &mut img[(y0 + k * sh) * w + x0..][..(len - 1) * sw + 1];
+            for (d, &v) in dst.iter_mut().step_by(sw).zip(src) {
+                *d = *d + v;
             }
         }
     }

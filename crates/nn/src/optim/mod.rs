@@ -87,11 +87,12 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
     }
 
     /// Applies one update. `grads[i]` is the gradient of the `i`-th parameter of
-    /// [`Optimizer::params`].
+    /// [`Optimizer::params`]. Returns whether every updated value (parameters and state)
+    /// is finite, checked while each is still in cache.
     ///
     /// # Panics
     /// If the number or shapes of the gradients do not match the parameters.
-    pub fn step(&mut self, grads: &[Tensor<E>]) {
+    pub fn step(&mut self, grads: &[Tensor<E>]) -> bool {
         let n: usize = self.groups.iter().map(|g| g.params.len()).sum();
         assert_eq!(
             grads.len(),
@@ -100,6 +101,7 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
             grads.len()
         );
         let step = self.steps_taken() + 1;
+        let mut finite = true;
         let mut i = 0;
         for group in &self.groups {
             for (name, p) in &group.params {
@@ -119,11 +121,14 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
                 let mut views: Vec<&mut [E]> = slots.iter_mut().map(|t| t.make_mut()).collect();
                 self.rule
                     .update(value.make_mut(), g, &mut views, group.lr, step);
+                drop(views);
+                finite &= value.all_finite() && slots.iter().all(|t| t.all_finite());
                 i += 1;
             }
         }
         self.step
             .set(Tensor::scalar(E::from_u64(step).expect("step count fits")));
+        finite
     }
 
     /// The state as named tensors: `{param}.{slot}` for each parameter, and `step`.
