@@ -1,9 +1,11 @@
-//! Kernel benchmarks: matmul (against raw `matrixmultiply::sgemm` on the same shapes),
-//! unfold/fold at DCGAN sizes, and elementwise maps.
+//! Kernel benchmarks: matmul (against raw `matrixmultiply::sgemm` on the same shapes), our
+//! AVX-512 GEMM against `matrixmultiply::sgemm` call for call, unfold/fold at DCGAN sizes,
+//! and elementwise maps.
 //!
-//! Run: `cargo bench --bench kernels` (or `-- matmul`, `-- unfold`, `-- elementwise`).
+//! Run: `cargo bench --bench kernels` (or `-- matmul`, `-- gemm`, `-- unfold`,
+//! `-- elementwise`).
 //!
-//! Throughput units: matmul reports `Throughput::Elements(2·b·m·k·n)`, the FLOP count, so
+//! Throughput units: matmul and gemm report `Throughput::Elements(2·b·m·k·n)`, the FLOP count, so
 //! criterion's "Gelem/s" reads as **GFLOP/s**. Unfold/fold and the elementwise ops report
 //! bytes read plus bytes written, so "GiB/s" is memory traffic.
 
@@ -121,6 +123,109 @@ fn bench_matmul(c: &mut Criterion) {
     group.finish();
 }
 
+/// A GEMM shape `m×k · k×n` of GAN training, with the operand layouts it occurs in.
+struct GemmCase {
+    label: &'static str,
+    m: usize,
+    k: usize,
+    n: usize,
+    /// A is read through a transposed view (row stride 1), as in a weight gradient `xᵀ·g`.
+    a_transposed: bool,
+    /// B is read through a transposed view, as in a forward pass `x·Wᵀ`.
+    b_transposed: bool,
+}
+
+fn gemm_cases() -> Vec<GemmCase> {
+    let case = |label, m, k, n, a_transposed, b_transposed| GemmCase {
+        label,
+        m,
+        k,
+        n,
+        a_transposed,
+        b_transposed,
+    };
+    vec![
+        case("256x2 · 2x512", 256, 2, 512, false, false),
+        case("256x512 · 512x512", 256, 512, 512, false, false),
+        case("256x512 · (512x512)ᵀ", 256, 512, 512, false, true),
+        case("256x512 · 512x1", 256, 512, 1, false, false),
+        case("(256x512)ᵀ · 256x512", 512, 256, 512, true, false),
+        case("64x100 · 100x6272", 64, 100, 6272, false, false),
+        case("64x1024 · 1024x784", 64, 1024, 784, false, false),
+        case("64x784 · 784x512", 64, 784, 512, false, false),
+        case("128x1024 · 1024x3136", 128, 1024, 3136, false, false),
+        case("1024x128 · 128x3136", 1024, 128, 3136, false, false),
+        case("64x16 · 16x12544", 64, 16, 12544, false, false),
+        case("128x1024 · 1024x49", 128, 1024, 49, false, false),
+        case("64x16 · 16x196", 64, 16, 196, false, false),
+        case("1024x128 · 128x49", 1024, 128, 49, false, false),
+    ]
+}
+
+/// `gantry_tensor::gemm::sgemm` and `matrixmultiply::sgemm` on the same buffers, benched
+/// one after the other for each shape.
+fn bench_gemm(c: &mut Criterion) {
+    type Sgemm = unsafe fn(
+        usize,
+        usize,
+        usize,
+        f32,
+        *const f32,
+        isize,
+        isize,
+        *const f32,
+        isize,
+        isize,
+        f32,
+        *mut f32,
+        isize,
+        isize,
+    );
+    let kernels: [(&str, Sgemm); 2] = [
+        ("gantry", gantry_tensor::gemm::sgemm),
+        ("matrixmultiply", matrixmultiply::sgemm),
+    ];
+    let mut group = c.benchmark_group("gemm");
+    group.sampling_mode(SamplingMode::Flat);
+    for (s, case) in gemm_cases().into_iter().enumerate() {
+        let (m, k, n) = (case.m, case.k, case.n);
+        let a = randn(&[m * k], 2 * s as u64).to_vec();
+        let b = randn(&[k * n], 2 * s as u64 + 1).to_vec();
+        let (rsa, csa) = if case.a_transposed { (1, m) } else { (k, 1) };
+        let (rsb, csb) = if case.b_transposed { (1, k) } else { (n, 1) };
+        let mut out = vec![0.0f32; m * n];
+        group.throughput(Throughput::Elements((2 * m * k * n) as u64));
+        for (name, sgemm) in kernels {
+            group.bench_function(BenchmarkId::new(name, case.label), |bench| {
+                bench.iter(|| {
+                    // SAFETY: `a`, `b` and `out` hold m×k, k×n and m×n matrices with these
+                    // strides.
+                    unsafe {
+                        sgemm(
+                            /* m: */ m,
+                            /* k: */ k,
+                            /* n: */ n,
+                            /* alpha: */ 1.0,
+                            /* a: */ a.as_ptr(),
+                            /* rsa: */ rsa as isize,
+                            /* csa: */ csa as isize,
+                            /* b: */ b.as_ptr(),
+                            /* rsb: */ rsb as isize,
+                            /* csb: */ csb as isize,
+                            /* beta: */ 0.0,
+                            /* c: */ out.as_mut_ptr(),
+                            /* rsc: */ n as isize,
+                            /* csc: */ 1,
+                        );
+                    }
+                    black_box(&out);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn bench_unfold(c: &mut Criterion) {
     let mut group = c.benchmark_group("unfold");
     let win = Window2d::square(4, 2, 1);
@@ -171,6 +276,6 @@ criterion_group! {
         .measurement_time(Duration::from_secs(2))
         .warm_up_time(Duration::from_millis(500))
         .sample_size(20);
-    targets = bench_matmul, bench_unfold, bench_elementwise
+    targets = bench_matmul, bench_gemm, bench_unfold, bench_elementwise
 }
 criterion_main!(kernels);

@@ -7,8 +7,9 @@ use rand_distr::uniform::SampleUniform;
 
 /// A floating-point element type. Implemented for `f32` and `f64` only.
 ///
-/// Besides arithmetic it knows how to call the matching SIMD GEMM of `matrixmultiply`
-/// (`sgemm` or `dgemm`) and its safetensors dtype name.
+/// Besides arithmetic it knows how to call the matching SIMD GEMM (gantry's own AVX-512
+/// [`crate::gemm::sgemm`] for `f32`, `matrixmultiply::dgemm` for `f64`) and its safetensors
+/// dtype name.
 pub trait Element:
     Float
     + FromPrimitive
@@ -78,7 +79,7 @@ impl Element for f32 {
         rsc: isize,
         csc: isize,
     ) {
-        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+        crate::gemm::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
     }
 }
 

@@ -91,6 +91,13 @@ fn zip_blocks<E: Element>(
     let rows_per_chunk = (CHUNK_LEN / row).max(1) * row;
     filled(a.len(), rows_per_chunk, |start, o| {
         for (o, i) in o.chunks_mut(row).zip(a[start..].chunks(row)) {
+            if inner == 1 {
+                // A bias over the last axis: one row against `b`, element by element.
+                for ((o, &x), &y) in o.iter_mut().zip(i).zip(b) {
+                    o.write(f(x, y));
+                }
+                continue;
+            }
             for ((o, i), &y) in o.chunks_mut(inner).zip(i.chunks(inner)).zip(b) {
                 o.iter_mut().zip(i).for_each(|(o, &x)| {
                     o.write(f(x, y));

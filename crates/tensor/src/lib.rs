@@ -2,14 +2,15 @@
 //!
 //! `Tensor<E>` is an immutable n-d array of `f32` (or `f64`, for numerical gradient checks),
 //! with the kernels a small GAN needs: elementwise maps with NumPy broadcasting, reductions,
-//! shape ops, matrix multiplication on `matrixmultiply`'s SIMD GEMM, and `unfold`/`fold`
+//! shape ops, matrix multiplication on a SIMD GEMM of its own (AVX-512; `matrixmultiply` where
+//! that is missing, and for `f64`), and `unfold`/`fold`
 //! (im2col/col2im) for convolution.
 //!
 //! It is **not** an autodiff library: tensors know nothing of gradients. The tape that
 //! differentiates them lives in `gantry-autograd`.
 //!
 //! Read in this order:
-//! 1. [`element`]: the two element types and their GEMM.
+//! 1. [`element`]: the two element types and their GEMM ([`gemm`]: our AVX-512 `f32` kernel).
 //! 2. [`tensor`]: the `Tensor` type, constructors and readers ([`random`] for seeded ones).
 //! 3. [`shape`]: pure index math (broadcasting, axes, convolution sizes).
 //! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels.
@@ -33,6 +34,7 @@
 pub mod element;
 pub mod elementwise;
 pub mod error;
+pub mod gemm;
 pub mod layout;
 pub mod matmul;
 pub mod random;

@@ -2,12 +2,12 @@
 //!
 //! `A: [..., m, k]`, `B: [..., k, n]` → `C: [..., m, n]`, with the batch axes broadcast
 //! NumPy style. Operands are read through their strides, so a transposed or sliced view costs
-//! no copy: `matrixmultiply`'s GEMM takes a row stride and a column stride for each matrix.
+//! no copy: the GEMM ([`crate::gemm`] for `f32`, `matrixmultiply` for `f64`) takes a row
+//! stride and a column stride for each matrix.
 //!
-//! Threading: one large GEMM is split over row panels by `matrixmultiply` itself (its
-//! `threading` feature; each element of C is computed by one thread in a fixed order, so the
-//! result is the same whatever the thread count). Many small GEMMs in a batch run in parallel
-//! over the batch with rayon instead.
+//! Threading: one large GEMM is split into fixed tiles by the GEMM itself (each element of C
+//! is computed by one thread in a fixed order, so the result is the same whatever the thread
+//! count). Many small GEMMs in a batch run in parallel over the batch with rayon instead.
 
 use std::mem::MaybeUninit;
 

@@ -75,37 +75,6 @@ impl Window2d {
             )),
         }
     }
-
-    /// The output positions `o` whose tap `t` on `axis` reads inside the input (not the
-    /// padding), as a range `lo..hi`, and the input coordinate read at `lo`; consecutive
-    /// positions then read `stride` apart. Solving `0 ≤ o·s + t·d − p < len` for `o` once
-    /// per tap keeps bounds checks out of the inner loops.
-    #[inline]
-    fn valid_span(
-        &self,
-        axis: usize,
-        t: usize,
-        out_len: usize,
-        len: usize,
-    ) -> (usize, usize, usize) {
-        let (s, offset) = (
-            self.stride[axis] as isize,
-            (t * self.dilation[axis]) as isize - self.padding[axis] as isize,
-        );
-        let lo = if offset >= 0 {
-            0
-        } else {
-            ((-offset + s - 1) / s) as usize
-        };
-        let last = len as isize - 1 - offset; // o·s ≤ last
-        let hi = if last < 0 {
-            0
-        } else {
-            ((last / s) as usize + 1).min(out_len)
-        };
-        let lo = lo.min(hi);
-        (lo, hi, (lo as isize * s + offset).max(0) as usize)
-    }
 }
 
 /// Where the columns of image `n`, channel `c`, kernel tap `t` lie in an unfolded tensor.
@@ -141,66 +110,67 @@ impl ColumnLayout {
     }
 }
 
-impl Window2d {
-    /// Copies tap `t = (i, j)` of every window over one `h×w` image plane into `row`
-    /// (`oh·ow` entries, position-major; entries reading padding are left untouched).
-    fn unfold_tap<E: Element>(
-        &self,
-        img: &[E],
-        [h, w]: [usize; 2],
-        [oh, ow]: [usize; 2],
-        (i, j): (usize, usize),
-        row: &mut [E],
-    ) {
-        let Some(((ylo, yhi, y0), (lo, hi, x0))) = self.tap_spans([h, w], [oh, ow], (i, j)) else {
-            return; // this tap reads only padding
+/// For every kernel tap `t` and window position `p`, the pixel (`iy·w + ix`) of an `h×w`
+/// plane that tap reads there, or `h·w` where it falls in the padding: `kh·kw` rows of
+/// `oh·ow` offsets. Built once per call, it turns both kernels into one short, branch-light
+/// loop per row, whatever the stride, padding or dilation.
+struct TapOffsets {
+    offsets: Vec<u32>,
+    positions: usize,
+    pixels: usize,
+}
+
+impl TapOffsets {
+    fn new(win: &Window2d, [h, w]: [usize; 2], [oh, ow]: [usize; 2]) -> Self {
+        let pixels = h * w;
+        let at = |axis: usize, o: usize, t: usize, len: usize| {
+            (o * win.stride[axis] + t * win.dilation[axis])
+                .checked_sub(win.padding[axis])
+                .filter(|&v| v < len)
         };
-        let (sh, sw, len) = (self.stride[0], self.stride[1], hi - lo);
-        // Rows are short (7 to 28 entries at GAN sizes): plain loops, no `memcpy` calls.
-        for (k, y) in (ylo..yhi).enumerate() {
-            let src = &img[(y0 + k * sh) * w + x0..][..(len - 1) * sw + 1];
-            let dst = &mut row[y * ow + lo..y * ow + hi];
-            for (d, &v) in dst.iter_mut().zip(src.iter().step_by(sw)) {
-                *d = v;
+        let mut offsets = Vec::with_capacity(win.kernel[0] * win.kernel[1] * oh * ow);
+        for i in 0..win.kernel[0] {
+            for j in 0..win.kernel[1] {
+                for y in 0..oh {
+                    for x in 0..ow {
+                        let pixel = match (at(0, y, i, h), at(1, x, j, w)) {
+                            (Some(iy), Some(ix)) => iy * w + ix,
+                            _ => pixels,
+                        };
+                        offsets.push(pixel as u32);
+                    }
+                }
             }
+        }
+        TapOffsets {
+            offsets,
+            positions: oh * ow,
+            pixels,
         }
     }
 
-    /// The adjoint of [`Window2d::unfold_tap`]: adds `row` back onto the pixels it was read
-    /// from.
-    fn fold_tap<E: Element>(
-        &self,
-        row: &[E],
-        [h, w]: [usize; 2],
-        [oh, ow]: [usize; 2],
-        (i, j): (usize, usize),
-        img: &mut [E],
-    ) {
-        let Some(((ylo, yhi, y0), (lo, hi, x0))) = self.tap_spans([h, w], [oh, ow], (i, j)) else {
-            return;
-        };
-        let (sh, sw, len) = (self.stride[0], self.stride[1], hi - lo);
-        for (k, y) in (ylo..yhi).enumerate() {
-            let src = &row[y * ow + lo..y * ow + hi];
-            let dst = &mut img[(y0 + k * sh) * w + x0..][..(len - 1) * sw + 1];
-            for (d, &v) in dst.iter_mut().step_by(sw).zip(src) {
+    /// The offsets of tap `t`.
+    fn tap(&self, t: usize) -> &[u32] {
+        &self.offsets[t * self.positions..(t + 1) * self.positions]
+    }
+
+    /// `row[p] = img[offset[p]]` (zero in the padding): one row of unfold.
+    fn gather<E: Element>(&self, t: usize, img: &[E], row: &mut [E]) {
+        let img = &img[..self.pixels];
+        for (d, &o) in row.iter_mut().zip(self.tap(t)) {
+            let o = o as usize;
+            *d = if o < img.len() { img[o] } else { E::zero() };
+        }
+    }
+
+    /// `img[offset[p]] += row[p]` (padding entries dropped): one row of fold.
+    fn scatter_add<E: Element>(&self, t: usize, row: &[E], img: &mut [E]) {
+        let img = &mut img[..self.pixels];
+        for (&v, &o) in row.iter().zip(self.tap(t)) {
+            if let Some(d) = img.get_mut(o as usize) {
                 *d = *d + v;
             }
         }
-    }
-
-    /// The valid spans of tap `(i, j)` on both axes (see [`Window2d::valid_span`]), or
-    /// `None` when the tap reads only padding.
-    #[allow(clippy::type_complexity)]
-    fn tap_spans(
-        &self,
-        [h, w]: [usize; 2],
-        [oh, ow]: [usize; 2],
-        (i, j): (usize, usize),
-    ) -> Option<((usize, usize, usize), (usize, usize, usize))> {
-        let rows = self.valid_span(0, i, oh, h);
-        let cols = self.valid_span(1, j, ow, w);
-        (rows.0 < rows.1 && cols.0 < cols.1).then_some((rows, cols))
     }
 }
 
@@ -229,6 +199,7 @@ impl<E: Element> Tensor<E> {
         let dims = [n, c, kk, l];
         let x = self.contiguous();
         let src = x.as_slice().expect("contiguous");
+        let taps = TapOffsets::new(win, [h, w], out_size);
         let mut out = vec![E::zero(); n * c * kk * l];
         // Each output row belongs to one (image, channel, tap); rows are written in chunks
         // of whole rows, so threads never share one.
@@ -246,7 +217,7 @@ impl<E: Element> Tensor<E> {
                 };
                 debug_assert_eq!(layout.row([nn, cc, t], dims), (first_row + r) * l);
                 let img = &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
-                win.unfold_tap(img, [h, w], out_size, (t / kw, t % kw), row);
+                taps.gather(t, img, row);
             }
         };
         if l > 0 && !out.is_empty() {
@@ -331,17 +302,12 @@ impl<E: Element> Tensor<E> {
         let dims = [n, c, kk, l];
         let cols = self.contiguous();
         let src = cols.as_slice().expect("contiguous");
+        let taps = TapOffsets::new(win, size, out_size);
         let mut out = vec![E::zero(); n * c * h * w];
         let add = |(nc, img): (usize, &mut [E])| {
             for t in 0..kk {
                 let start = layout.row([nc / c, nc % c, t], dims);
-                win.fold_tap(
-                    &src[start..start + l],
-                    size,
-                    out_size,
-                    (t / kw, t % kw),
-                    img,
-                );
+                taps.scatter_add(t, &src[start..start + l], img);
             }
         };
         if h * w > 0 {

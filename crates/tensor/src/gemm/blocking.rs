@@ -1,0 +1,302 @@
+//! The loop nest around the microkernel, its block sizes, and the threading.
+//!
+//! ```text
+//! LOOP 5: split n into nc-column blocks                             (jc)
+//!   LOOP 3: split m into mc-row blocks                              (ic)
+//!     pack, in parallel: A[ic.., ..] (mc×k) and, for the first ic, B[.., jc..] (k×nc),
+//!       each cut along k into kc-deep blocks of MR-row / NR-column panels
+//!       (when one row of tiles covers m, each tile packs its own B panels instead, in LOOP 2)
+//!     for each tile of TILE_MP×TILE_NP panels of the mc×nc block of C, in parallel:
+//!       LOOP 4: the kc-deep blocks of k, in increasing order         (pc)  β first, then 1
+//!         LOOP 2: the tile's NR-column panels                       (jr)  B̃ panel in L1
+//!           LOOP 1: the tile's MR-row panels                        (ir)  Ã panels in L2
+//!             microkernel: C[ir, jr] ← α·Ã[pc, ir]·B̃[pc, jr] + β·C[ir, jr]
+//! ```
+//!
+//! Block sizes: `kc ≤ 256` keeps a 32-column B̃ panel (32 KiB) in the 48 KiB L1, and a tile's
+//! share of one k block (96×256 of A, 256×64 of B) in L2. Packing all of k at once means one
+//! parallel packing pass and one parallel compute pass per block of C, and a tile keeps its
+//! part of C in cache over all of k. `mc` and `nc` only bound the packing buffers (4 and 8
+//! MiB). Each split is into equal parts (rounded up to whole panels) and all sizes depend on
+//! the shape only, never on the thread count: that, and each tile summing k in order, is
+//! what makes the result bit-identical on any number of threads: threading (see
+//! [`run_tasks`]) only decides which thread runs a given packing task or tile.
+//!
+//! Products under [`PARALLEL_FLOPS`], or on a one-thread rayon pool, run on the calling thread
+//! with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
+//! allocates nothing.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::kernel_avx512::{tile, CTile, MR, NR};
+use super::pack::{pack_a_panel, pack_b_panel, Strided};
+
+/// Deepest k block.
+const KC: usize = 256;
+/// Largest packed A block (all of k), in floats (4 MiB).
+const A_BLOCK: usize = 1 << 20;
+/// Largest packed B block (all of k), in floats (8 MiB).
+const B_BLOCK: usize = 1 << 21;
+/// Parallel tile size, in A panels × B panels (96×64 elements of C): small enough that the
+/// two cores get near-equal shares of the GAN shapes.
+const TILE_MP: usize = 8;
+const TILE_NP: usize = 2;
+/// Most A panels (576 rows: 576 KiB per k block) one row of tiles may cover.
+const FUSED_MP: usize = 48;
+/// Fewest tiles in one row of tiles: enough to share evenly between the cores.
+const TILE_COLUMNS: usize = 8;
+/// Panels packed per parallel packing task.
+const PACK_PANELS: usize = 4;
+/// Products of at least this many floating-point operations (2·m·n·k) use rayon.
+const PARALLEL_FLOPS: usize = 4_000_000;
+
+/// One cache line of floats: the packing buffers are vectors of these, so 64-byte aligned.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+thread_local! {
+    /// This thread's packing buffers (A block, B block), taken for the length of a call so
+    /// a nested call (rayon may run another task while this one waits) gets its own.
+    static BUFFERS: Cell<(Vec<Line>, Vec<Line>)> = const { Cell::new((Vec::new(), Vec::new())) };
+    /// This thread's single B panel, for tiles that pack their own (see `fuse_b`).
+    static B_PANEL: Cell<Vec<Line>> = const { Cell::new(Vec::new()) };
+}
+
+/// A raw pointer shared with rayon's threads: packing tasks and tiles write disjoint parts.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// The pointer `offset` elements on (a method, so closures capture the whole wrapper).
+    unsafe fn at(self, offset: isize) -> *mut f32 {
+        self.0.offset(offset)
+    }
+}
+
+/// `n` split into equal parts of at most `max` (≥ `unit`), each rounded up to a multiple of
+/// `unit`.
+fn block(n: usize, max: usize, unit: usize) -> usize {
+    let parts = n.div_ceil(max.max(unit));
+    n.div_ceil(parts).div_ceil(unit) * unit
+}
+
+/// A pointer to at least `floats` floats of `buf`, grown with zeros when short.
+fn reserve(buf: &mut Vec<Line>, floats: usize) -> SendPtr {
+    let lines = floats.div_ceil(16);
+    if buf.len() < lines {
+        buf.resize(lines, Line([0.0; 16]));
+    }
+    SendPtr(buf.as_mut_ptr().cast::<f32>())
+}
+
+/// Runs `pack(i)` for `i < packs`, then `compute(j)` for `j < computes`, every compute task
+/// starting only once all packing is done; spread over rayon's threads when `parallel`.
+///
+/// The calling thread works too, beside one helper job per other pool thread: each takes the
+/// next task from a shared counter until none are left. So one fork serves both passes, the
+/// caller never waits for a sleeping thread to wake before starting, and a late helper only
+/// takes fewer tasks. Which thread runs a task does not change what it computes.
+fn run_tasks(
+    parallel: bool,
+    packs: usize,
+    computes: usize,
+    pack: impl Fn(usize) + Sync,
+    compute: impl Fn(usize) + Sync,
+) {
+    if !parallel {
+        (0..packs).for_each(pack);
+        (0..computes).for_each(compute);
+        return;
+    }
+    let (next, packed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let work = || loop {
+        let task = next.fetch_add(1, Ordering::Relaxed);
+        if task < packs {
+            pack(task);
+            packed.fetch_add(1, Ordering::Release);
+        } else if task < packs + computes {
+            // Every packing task is already taken by a running thread: wait for the last.
+            while packed.load(Ordering::Acquire) < packs {
+                std::hint::spin_loop();
+            }
+            compute(task - packs);
+        } else {
+            break;
+        }
+    };
+    rayon::in_place_scope(|scope| {
+        for _ in 1..rayon::current_num_threads() {
+            scope.spawn(|_| work());
+        }
+        work();
+    });
+}
+
+/// `C ← α·A·B + β·C` with `m, n, k ≥ 1` and `α ≠ 0`, on a CPU with AVX-512F.
+///
+/// # Safety
+/// As for [`super::sgemm`].
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: *const f32,
+    rsa: isize,
+    csa: isize,
+    b: *const f32,
+    rsb: isize,
+    csb: isize,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+) {
+    let a = Strided {
+        ptr: a,
+        rs: rsa,
+        cs: csa,
+    };
+    let b = Strided {
+        ptr: b,
+        rs: rsb,
+        cs: csb,
+    };
+    let c = CTile {
+        c,
+        rsc,
+        csc,
+        rows: m,
+        cols: n,
+        alpha,
+        beta,
+    };
+    let flops = m.saturating_mul(n).saturating_mul(k).saturating_mul(2);
+    let parallel = flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1;
+    blocks(k, a, b, c, parallel);
+}
+
+/// The loop nest over blocks of C (`c.rows×c.cols`, with its α and β).
+unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
+    let (m, n) = (c.rows, c.cols);
+    let kc = block(k, KC, 1);
+    let mc = block(m, A_BLOCK / k / MR * MR, MR);
+    let nc = block(n, B_BLOCK / k / NR * NR, NR);
+    let k_blocks = k.div_ceil(kc);
+    let (mut a_buf, mut b_buf) = BUFFERS.take();
+    let a_pack = reserve(&mut a_buf, mc * k);
+    let b_pack = reserve(&mut b_buf, nc * k);
+
+    // LOOP 5: split n into nc parts.
+    for jc in (0..n).step_by(nc) {
+        let np = nc.min(n - jc).div_ceil(NR);
+        // LOOP 3: split m into mc parts.
+        for ic in (0..m).step_by(mc) {
+            let mp = mc.min(m - ic).div_ceil(MR);
+            // Packing tasks: PACK_PANELS panels of one k block, A's first, then B's.
+            let (a_chunks, b_chunks) = (mp.div_ceil(PACK_PANELS), np.div_ceil(PACK_PANELS));
+            let a_tasks = k_blocks * a_chunks;
+            // When one row of tiles can cover m (m short, or A's k block small enough for L2
+            // with n wide enough for TILE_COLUMNS tiles), each B panel is used by one tile only:
+            // that tile packs it just before use, so it is still in L1 when the kernel reads
+            // it, and B never goes through a packed block in L3.
+            let fuse_b = mc >= m
+                && (mp <= TILE_MP || (mp <= FUSED_MP && np.div_ceil(TILE_NP) >= TILE_COLUMNS));
+            let b_tasks = if ic == 0 && !fuse_b {
+                k_blocks * b_chunks
+            } else {
+                0
+            };
+            let pack = |task: usize| {
+                let is_a = task < a_tasks;
+                let (task, chunks, panels, width) = if is_a {
+                    (task, a_chunks, mp, MR)
+                } else {
+                    (task - a_tasks, b_chunks, np, NR)
+                };
+                let pc = task / chunks * kc;
+                let kcb = kc.min(k - pc);
+                for q in
+                    (task % chunks) * PACK_PANELS..panels.min((task % chunks + 1) * PACK_PANELS)
+                {
+                    let offset = (pc * panels * width + q * width * kcb) as isize;
+                    if is_a {
+                        let r0 = ic + q * MR;
+                        let src = Strided {
+                            ptr: a.at(r0, pc),
+                            ..a
+                        };
+                        pack_a_panel(kcb, MR.min(m - r0), src, a_pack.at(offset));
+                    } else {
+                        let c0 = jc + q * NR;
+                        let src = Strided {
+                            ptr: b.at(pc, c0),
+                            ..b
+                        };
+                        pack_b_panel(kcb, NR.min(n - c0), src, b_pack.at(offset));
+                    }
+                }
+            };
+            // Tiles of at most TILE_MP×TILE_NP panels, as equal as whole panels allow.
+            let tile_mp = if fuse_b { mp } else { block(mp, TILE_MP, 1) };
+            let tile_np = block(np, TILE_NP, 1);
+            let (tiles_m, tiles_n) = (mp.div_ceil(tile_mp), np.div_ceil(tile_np));
+            let c_ptr = SendPtr(c.c);
+            let compute = |t: usize| {
+                // Down the columns of tiles: consecutive tiles share their B panels, and A
+                // (at most 4 MiB, usually far less) is what stays in L2.
+                let (tm, tn) = (t % tiles_m, t / tiles_m);
+                let mut panel_buf = B_PANEL.take();
+                let panel = reserve(&mut panel_buf, if fuse_b { NR * kc } else { 0 });
+                // LOOP 4: the k blocks, summed into C in increasing order.
+                for pc in (0..k).step_by(kc) {
+                    let kcb = kc.min(k - pc);
+                    let beta = if pc == 0 { c.beta } else { 1.0 };
+                    // LOOP 2: the tile's B panels.
+                    for jr in tn * tile_np..np.min((tn + 1) * tile_np) {
+                        let b_panel = if fuse_b {
+                            let (c0, src) = (
+                                jc + jr * NR,
+                                Strided {
+                                    ptr: b.at(pc, jc + jr * NR),
+                                    ..b
+                                },
+                            );
+                            pack_b_panel(kcb, NR.min(n - c0), src, panel.at(0));
+                            panel.at(0)
+                        } else {
+                            b_pack.at((pc * np * NR + jr * NR * kcb) as isize)
+                        };
+                        // LOOP 1: the tile's A panels.
+                        for ir in tm * tile_mp..mp.min((tm + 1) * tile_mp) {
+                            let a_panel = a_pack.at((pc * mp * MR + ir * MR * kcb) as isize);
+                            let (i0, j0) = (ic + ir * MR, jc + jr * NR);
+                            let out = CTile {
+                                c: c_ptr.at(i0 as isize * c.rsc + j0 as isize * c.csc),
+                                rows: MR.min(m - i0),
+                                cols: NR.min(n - j0),
+                                beta,
+                                ..c
+                            };
+                            tile(kcb, a_panel, b_panel, &out);
+                        }
+                    }
+                }
+                B_PANEL.set(panel_buf);
+            };
+            run_tasks(
+                parallel,
+                a_tasks + b_tasks,
+                tiles_m * tiles_n,
+                pack,
+                compute,
+            );
+        }
+    }
+    BUFFERS.set((a_buf, b_buf));
+}

@@ -1,0 +1,106 @@
+//! Single-precision GEMM, `C ← α·A·B + β·C`, with an AVX-512 kernel of our own.
+//!
+//! `A` is m×k, `B` is k×n and `C` is m×n, each given by a pointer and two element strides
+//! (row stride `rs*`, column stride `cs*`): element `(i, j)` of `C` is at `c + i·rsc + j·csc`.
+//! Any strides work, transposed views (row stride 1) and broadcast operands (stride 0)
+//! included; the fast paths are unit column stride and unit row stride.
+//!
+//! With `β = 0`, C is only written, never read, so it may be uninitialized; for `k = 0`
+//! (or `α = 0`) the product is empty and `C ← β·C` (zeros when `β = 0`).
+//!
+//! Determinism: every element of C is summed over k in one fixed order (k-blocks in
+//! increasing order, each accumulated one rank-1 update at a time), and the work is cut
+//! into blocks whose sizes depend only on the shape. So the result is bit-identical
+//! whatever the number of rayon threads.
+//!
+//! Read in this order:
+//! 1. [`naive`]: the reference triple loop (`f64` accumulation), for tests and readers.
+//! 2. `blocking` (x86-64): the loop nest, the block sizes and the rayon threading.
+//! 3. `pack`: copying blocks of A and B into the panel layout the kernel streams.
+//! 4. `kernel_avx512`: the 12×32 register-blocked microkernel and its store of C.
+//!
+//! Without AVX-512 (detected at run time) or off x86-64, [`sgemm`] calls
+//! `matrixmultiply::sgemm`.
+
+#[cfg(target_arch = "x86_64")]
+mod blocking;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx512;
+pub mod naive;
+#[cfg(target_arch = "x86_64")]
+mod pack;
+
+/// Below this many columns, and when C is taller than wide, the product is computed as
+/// `Cᵀ = Bᵀ·Aᵀ`: the kernel vectorizes along the columns of C, and a 16-lane vector would
+/// be mostly empty for the matrix-vector products of a one-unit output layer.
+const NARROW_N: usize = 16;
+
+/// `C ← α·A·B + β·C` for `f32` (see the module documentation for the stride convention).
+///
+/// # Safety
+/// The pointers with the given strides must address valid `m×k`, `k×n` and `m×n`
+/// matrices (C may be uninitialized when `β = 0`), and `c` must not alias `a` or `b`.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: *const f32,
+    rsa: isize,
+    csa: isize,
+    b: *const f32,
+    rsb: isize,
+    csb: isize,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+) {
+    if !has_avx512() {
+        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+        return;
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == 0.0 {
+        scale(m, n, beta, c, rsc, csc);
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if n < NARROW_N && m > n {
+            // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
+            blocking::gemm(n, k, m, alpha, b, csb, rsb, a, csa, rsa, beta, c, csc, rsc);
+        } else {
+            blocking::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+        }
+    }
+}
+
+/// Whether the CPU has AVX-512F. `is_x86_feature_detected!` caches the CPUID result in
+/// a static, so each call is one relaxed atomic load.
+fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// `C ← β·C`, the whole update when the product is empty; with `β = 0`, C is not read.
+///
+/// # Safety
+/// As for [`sgemm`].
+unsafe fn scale(m: usize, n: usize, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
+    for i in 0..m {
+        for j in 0..n {
+            let p = c.offset(i as isize * rsc + j as isize * csc);
+            *p = if beta == 0.0 { 0.0 } else { beta * *p };
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The AVX-512 `sgemm` against the `f64`-accumulated triple loop, over every size up to 40
+//! with random strides (transposed, strided and broadcast operands, general C), α/β
+//! variants, `β = 0` on a NaN-filled C (C must not be read), `k = 0`; and bit-identical
+//! results on 1 and 2 rayon threads.
+
+use gantry_tensor::gemm::{naive::sgemm_naive, sgemm};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A matrix stored in a buffer with chosen strides (in elements, non-negative).
+struct Strided {
+    buf: Vec<f32>,
+    rs: isize,
+    cs: isize,
+}
+
+/// Layouts a test matrix is stored in.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    RowMajor,
+    ColMajor,
+    /// Row-major with a padded row, and a column gap of 2 (neither stride is 1).
+    Gapped,
+    /// One row repeated (row stride 0), as a broadcast operand.
+    BroadcastRows,
+}
+
+const LAYOUTS: [Layout; 4] = [
+    Layout::RowMajor,
+    Layout::ColMajor,
+    Layout::Gapped,
+    Layout::BroadcastRows,
+];
+
+/// An `r×c` matrix in `layout`, filled from `fill` (one value per stored element).
+fn matrix(r: usize, c: usize, layout: Layout, mut fill: impl FnMut() -> f32) -> Strided {
+    let (rs, cs, len) = match layout {
+        Layout::RowMajor => (c, 1, r * c),
+        Layout::ColMajor => (1, r, r * c),
+        Layout::Gapped => (2 * c + 3, 2, r * (2 * c + 3)),
+        Layout::BroadcastRows => (0, 1, c),
+    };
+    Strided {
+        buf: (0..len.max(1)).map(|_| fill()).collect(),
+        rs: rs as isize,
+        cs: cs as isize,
+    }
+}
+
+impl Strided {
+    fn get(&self, i: usize, j: usize) -> f32 {
+        self.buf[i * self.rs as usize + j * self.cs as usize]
+    }
+}
+
+/// Runs `sgemm` and the naive reference on the same inputs and checks every element of C
+/// (and that C's padding between elements is untouched).
+///
+/// Tolerance: f32 accumulation of k products has a rounding error below `k·ε·Σₚ|aₚ||bₚ|`
+/// (ε = 2⁻²⁴) in the worst case; the α/β combination adds a few ε of `|α|·Σ|a||b| +
+/// |β||C|`. We allow `(k + 4)·2ε` of that bound, so a correct kernel passes with any
+/// summation order and a wrong element (a missed or doubled term) fails.
+#[allow(clippy::too_many_arguments)]
+fn check(
+    m: usize,
+    k: usize,
+    n: usize,
+    (la, lb, lc): (Layout, Layout, Layout),
+    alpha: f32,
+    beta: f32,
+    rng: &mut ChaCha8Rng,
+) {
+    let a = matrix(m, k, la, || rng.gen_range(-1.0..1.0));
+    let b = matrix(k, n, lb, || rng.gen_range(-1.0..1.0));
+    let c_fill = if beta == 0.0 { f32::NAN } else { 0.5 };
+    let c0 = matrix(m, n, lc, || c_fill);
+    let (mut fast, mut slow) = (c0.buf.clone(), c0.buf.clone());
+    unsafe {
+        sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.buf.as_ptr(),
+            a.rs,
+            a.cs,
+            b.buf.as_ptr(),
+            b.rs,
+            b.cs,
+            beta,
+            fast.as_mut_ptr(),
+            c0.rs,
+            c0.cs,
+        );
+        sgemm_naive(
+            m,
+            k,
+            n,
+            alpha,
+            a.buf.as_ptr(),
+            a.rs,
+            a.cs,
+            b.buf.as_ptr(),
+            b.rs,
+            b.cs,
+            beta,
+            slow.as_mut_ptr(),
+            c0.rs,
+            c0.cs,
+        );
+    }
+    let mut written = vec![false; fast.len()];
+    for i in 0..m {
+        for j in 0..n {
+            let at = i * c0.rs as usize + j * c0.cs as usize;
+            written[at] = true;
+            let abs_sum: f64 = (0..k)
+                .map(|p| f64::from(a.get(i, p)).abs() * f64::from(b.get(p, j)).abs())
+                .sum();
+            let bound = f64::from(alpha.abs()) * abs_sum + f64::from(beta.abs()) * 0.5;
+            let tol = (k + 4) as f64 * 2.0 * f64::from(f32::EPSILON / 2.0) * bound + 1e-30;
+            let (x, y) = (f64::from(fast[at]), f64::from(slow[at]));
+            assert!(
+                (x - y).abs() <= tol,
+                "{m}x{k}x{n} {la:?}/{lb:?}/{lc:?} α={alpha} β={beta}: C[{i}][{j}] = {x}, want {y} (tol {tol:e})"
+            );
+        }
+    }
+    for (at, w) in written.iter().enumerate() {
+        if !w {
+            assert!(
+                fast[at].to_bits() == c0.buf[at].to_bits(),
+                "{m}x{k}x{n} {lc:?}: padding element {at} of C was written"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_size_to_40_in_every_layout() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let c_layouts = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped];
+    for m in 0..=40 {
+        for k in 0..=40 {
+            for n in 0..=40 {
+                // Every size triple once, in a layout and α/β chosen at random.
+                let la = LAYOUTS[rng.gen_range(0..4)];
+                let lb = LAYOUTS[rng.gen_range(0..4)];
+                let lc = c_layouts[rng.gen_range(0..3)];
+                let (alpha, beta) =
+                    [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0), (2.0, 0.0)][rng.gen_range(0..4)];
+                check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_layout_combination_on_edge_sizes() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    for (m, k, n) in [
+        (1, 1, 1),
+        (13, 17, 33),
+        (25, 300, 49),
+        (40, 3, 65),
+        (7, 513, 15),
+        (2, 2, 2),
+    ] {
+        for la in LAYOUTS {
+            for lb in LAYOUTS {
+                for lc in [Layout::RowMajor, Layout::ColMajor, Layout::Gapped] {
+                    for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (0.75, -1.5)] {
+                        check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Large enough for several k blocks, tiles and the parallel path.
+#[test]
+fn large_products_in_the_four_transpose_combinations() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for (la, lb) in [
+        (Layout::RowMajor, Layout::RowMajor),
+        (Layout::ColMajor, Layout::RowMajor),
+        (Layout::RowMajor, Layout::ColMajor),
+        (Layout::ColMajor, Layout::ColMajor),
+    ] {
+        check(
+            400,
+            600,
+            1100,
+            (la, lb, Layout::RowMajor),
+            1.0,
+            0.0,
+            &mut rng,
+        );
+        check(97, 1030, 45, (la, lb, Layout::RowMajor), 1.0, 1.0, &mut rng);
+        check(300, 100, 3, (la, lb, Layout::RowMajor), 1.0, 0.0, &mut rng);
+    }
+}
+
+/// Packed operands above the 4 MiB (A) and 8 MiB (B) buffer bounds: several m and n blocks.
+#[test]
+fn operands_larger_than_one_packed_block() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let row = Layout::RowMajor;
+    check(1100, 1000, 20, (row, row, row), 1.0, 0.0, &mut rng);
+    check(
+        20,
+        1000,
+        2100,
+        (row, Layout::ColMajor, row),
+        1.0,
+        1.0,
+        &mut rng,
+    );
+}
+
+#[test]
+fn alpha_zero_and_k_zero_only_scale_c() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for (m, k, n) in [(5, 0, 7), (40, 0, 40), (9, 3, 11)] {
+        for beta in [0.0, 1.0, 3.0] {
+            check(
+                m,
+                k,
+                n,
+                (Layout::RowMajor, Layout::RowMajor, Layout::RowMajor),
+                0.0,
+                beta,
+                &mut rng,
+            );
+            check(
+                m,
+                0,
+                n,
+                (Layout::RowMajor, Layout::ColMajor, Layout::Gapped),
+                1.0,
+                beta,
+                &mut rng,
+            );
+        }
+    }
+}
+
+/// `C = A·B` on a pool of `threads` rayon threads.
+fn product_on(
+    threads: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    transposed_b: bool,
+) -> Vec<f32> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(|| {
+            let mut c = vec![0.0f32; m * n];
+            let (rsb, csb) = if transposed_b {
+                (1, k as isize)
+            } else {
+                (n as isize, 1)
+            };
+            unsafe {
+                sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    b.as_ptr(),
+                    rsb,
+                    csb,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                );
+            }
+            c
+        })
+}
+
+#[test]
+fn one_and_two_threads_agree_bit_for_bit() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for (m, k, n) in [
+        (256, 512, 512),
+        (500, 1000, 700),
+        (64, 1024, 784),
+        (1024, 128, 49),
+    ] {
+        let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        for transposed_b in [false, true] {
+            let one = product_on(1, m, k, n, &a, &b, transposed_b);
+            let two = product_on(2, m, k, n, &a, &b, transposed_b);
+            assert!(
+                one.iter()
+                    .zip(&two)
+                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{m}x{k}x{n}: 1 and 2 threads differ"
+            );
+        }
+    }
+}
