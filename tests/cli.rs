@@ -308,6 +308,24 @@ fn bench_prints_one_json_line() {
     assert!(v["threads"].as_u64().is_some_and(|t| t >= 1), "{v}");
     assert!(v["ms_per_iter"].as_f64().is_some_and(|ms| ms > 0.0), "{v}");
     assert_eq!(v["n"], 1);
+    // The matrix products of one mlp-ns iteration, counted by hand (2·batch·in·out per
+    // product, batch 64): G 100-256-512-1024-784 costs g = 128·1 483 776 forward, D
+    // 784-512-256-1 costs d = 128·532 736. Critic step: G forward, D on real and fake, and
+    // per D pass its weight gradients (d) and the input gradients of its last two layers
+    // (128·131 328; the data needs none). Generator step: G and D forward, D's input
+    // gradients (d, its weights frozen), G's weight gradients (g) and the input gradients
+    // of G's last three layers (128·1 458 176).
+    let (g, d) = (128 * 1_483_776u64, 128 * 532_736u64);
+    let critic = g + 2 * d + 2 * (d + 128 * 131_328);
+    let generator = g + d + d + g + 128 * 1_458_176;
+    assert_eq!(v["flop_per_iter"].as_u64(), Some(critic + generator), "{v}");
+    let gflops = v["gflops"].as_f64().expect("gflops");
+    let ms = v["ms_per_iter"].as_f64().expect("ms");
+    assert!(
+        (gflops - (critic + generator) as f64 / (ms * 1e6)).abs() < 0.1,
+        "{v}"
+    );
+    assert!(v["sgemm_gflops"].as_f64().is_some_and(|r| r > 0.0), "{v}");
 }
 
 #[test]

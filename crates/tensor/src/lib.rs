@@ -45,6 +45,6 @@ pub mod unfold;
 
 pub use element::Element;
 pub use error::ShapeError;
-pub use matmul::matmul_naive;
+pub use matmul::{matmul_flops, matmul_naive};
 pub use tensor::Tensor;
 pub use unfold::{ColumnLayout, Window2d};

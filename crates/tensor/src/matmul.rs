@@ -10,6 +10,7 @@
 //! count). Many small GEMMs in a batch run in parallel over the batch with rayon instead.
 
 use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::IxDyn;
 use rayon::prelude::*;
@@ -18,6 +19,17 @@ use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
 use crate::shape::{broadcast_shape, row_major_strides};
 use crate::tensor::{SendPtr, Tensor};
+
+/// Floating-point operations of every matrix product so far (`2·m·k·n` each).
+static FLOPS: AtomicU64 = AtomicU64::new(0);
+
+/// The floating-point operations (`2·m·k·n` per product, batches included) of every
+/// [`Tensor::matmul`] since the process started: convolutions and linear layers are
+/// counted, elementwise ops are not. Benchmarks read it before and after a training step to
+/// report achieved GFLOP/s.
+pub fn matmul_flops() -> u64 {
+    FLOPS.load(Ordering::Relaxed)
+}
 
 /// Below this many multiply-adds per matrix, a batch is spread over rayon's threads.
 const SMALL_GEMM_WORK: usize = 64 * 64 * 64;
@@ -75,6 +87,7 @@ impl<E: Element> Tensor<E> {
         // writes zeros), and the blocks tile the buffer. Zero-filling it first took as long
         // as the product itself for thin products such as [256, 2] x [2, 512].
         let len = off_a.len() * m * n;
+        FLOPS.fetch_add((2 * off_a.len() * m * k * n) as u64, Ordering::Relaxed);
         let mut out: Vec<E> = Vec::with_capacity(len);
         let gemm_one = |i: usize, c: &mut [MaybeUninit<E>]| {
             // SAFETY: the offsets and strides come from valid (broadcast) views of `a` and

@@ -1,9 +1,19 @@
 //! `gantry bench`: the standard workloads, one JSON line each, in the format of
-//! `shared/peers/torch_gan_steps.py`.
+//! `shared/peers/torch_gan_steps.py` (its keys first), plus what the roofline needs.
+//!
+//! Extra keys: `flop_per_iter` (the matrix products of one iteration, counted by
+//! [`matmul_flops`]), `gflops` (achieved at the median time), `sgemm_gflops` (this
+//! machine's GEMM on a square-ish product, measured once per run: the roofline),
+//! `ms_first_tenth` / `ms_last_tenth` (median times of the first and last tenth of the
+//! timed iterations: equal when time per iteration stays flat), and `peak_rss_mb` (the
+//! process's peak resident memory so far; run one workload per process to read it).
 
 use std::time::Instant;
 
 use gantry::gan::workloads::{trainer, NAMES};
+use gantry::tensor::{matmul_flops, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
     let names: Vec<&str> = if which == "all" {
@@ -14,18 +24,23 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
     if iters == 0 {
         return Err("--iters must be at least 1".into());
     }
-    for name in names {
-        let mut t = trainer(name).ok_or_else(|| {
-            format!(
+    for name in &names {
+        if !NAMES.contains(name) {
+            return Err(format!(
                 "unknown workload '{name}' (expected one of {} or all)",
                 NAMES.join(", ")
-            )
-        })?;
+            ));
+        }
+    }
+    let roofline = sgemm_gflops();
+    for name in names {
+        let mut t = trainer(name).expect("checked above");
         let started = Instant::now();
         for _ in 0..warmup {
             t.train_step(started).map_err(|e| e.to_string())?;
         }
-        let mut ms: Vec<f64> = (0..iters)
+        let flops_before = matmul_flops();
+        let ms: Vec<f64> = (0..iters)
             .map(|_| {
                 let t0 = Instant::now();
                 t.train_step(started)
@@ -33,15 +48,55 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
             })
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
-        ms.sort_by(f64::total_cmp);
-        // The PyTorch script's keys and order, so the two outputs line up.
-        let median = ms[ms.len() / 2];
+        let flop_per_iter = (matmul_flops() - flops_before) / iters as u64;
+        let tenth = (iters / 10).max(1);
+        let (median, first, last) = (
+            median(&ms),
+            median(&ms[..tenth]),
+            median(&ms[iters - tenth..]),
+        );
+        let gflops = flop_per_iter as f64 / (median * 1e6);
+        // The PyTorch script's keys and order first, so the two outputs line up.
         let threads = rayon::current_num_threads();
         let peer = concat!("gantry-", env!("CARGO_PKG_VERSION"));
-        let line = format!(
-            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "ms_per_iter": {median:.3}, "n": {iters}}}"#
+        let rss = peak_rss_mb().map_or("null".to_string(), |mb| format!("{mb:.1}"));
+        println!(
+            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "peak_rss_mb": {rss}}}"#
         );
-        println!("{line}");
     }
     Ok(())
+}
+
+/// The median of some times.
+fn median(ms: &[f64]) -> f64 {
+    let mut v = ms.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// GFLOP/s of `Tensor::matmul` on `[256, 512] · [512, 512]` (the toy workloads' hidden
+/// layers), best of 30 after a warm-up: the rate no training step can beat.
+fn sgemm_gflops() -> f64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let (a, b) = (
+        Tensor::<f32>::randn(&[256, 512], &mut rng),
+        Tensor::<f32>::randn(&[512, 512], &mut rng),
+    );
+    let best = (0..40)
+        .map(|_| {
+            let t0 = Instant::now();
+            std::hint::black_box(a.matmul(&b));
+            t0.elapsed().as_secs_f64()
+        })
+        .skip(10)
+        .fold(f64::INFINITY, f64::min);
+    2.0 * 256.0 * 512.0 * 512.0 / best / 1e9
+}
+
+/// `VmHWM` of `/proc/self/status` in MB (Linux only).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
