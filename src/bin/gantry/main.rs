@@ -93,10 +93,25 @@ fn keep_freed_memory() {
 fn main() -> ExitCode {
     keep_freed_memory();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Demo {
+    let command = cli.command.unwrap_or(Command::Demo {
         out: "runs/demo".into(),
         quiet: false,
-    }) {
+    });
+    // The command runs on one of rayon's worker threads, so each parallel kernel starts on
+    // the thread that calls it (the other worker steals half) instead of being handed to a
+    // sleeping pool while the calling thread waits.
+    let result = rayon::scope(|_| run_command(command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command(command: Command) -> Result<(), String> {
+    match command {
         Command::Demo { out, quiet } => run::demo(&out, quiet),
         Command::Train {
             config,
@@ -116,12 +131,5 @@ fn main() -> ExitCode {
             iters,
             warmup,
         } => bench::bench(&workload, iters, warmup),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
     }
 }
