@@ -342,3 +342,29 @@ fn state_names<R: Rule>(rule: R) -> Vec<String> {
     let opt = Optimizer::new(vec![("w".to_string(), p)], 0.1, rule);
     opt.state().into_iter().map(|(n, _)| n).collect()
 }
+
+/// A large parameter is updated in parallel chunks; every rule is elementwise, so the
+/// result must be the rule applied to the whole tensor at once, bit for bit, and a
+/// non-finite gradient anywhere must be reported.
+#[test]
+fn chunked_parallel_updates_equal_one_whole_update() {
+    let n = 50_003; // several chunks and a ragged last one
+    let init: Vec<f32> = (0..n)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0)
+        .collect();
+    let g: Vec<f32> = (0..n)
+        .map(|i| ((i * 53 % 89) as f32 - 44.0) / 10.0)
+        .collect();
+    let rule = Adam::betas(0.5, 0.999);
+    let p = Param::new(Tensor::from_vec(init.clone(), &[n]));
+    let mut opt = Optimizer::new(vec![("w".to_string(), p.clone())], 1e-3, rule);
+    let (mut want, mut m, mut v) = (init, vec![0f32; n], vec![0f32; n]);
+    for step in 1..=3 {
+        assert!(opt.step(&[Tensor::from_vec(g.clone(), &[n])]));
+        rule.update(&mut want, &g, &mut [&mut m, &mut v], 1e-3, step);
+    }
+    assert_eq!(p.value().to_vec(), want);
+    let mut bad = g.clone();
+    bad[n - 1] = f32::NAN;
+    assert!(!opt.step(&[Tensor::from_vec(bad, &[n])]));
+}

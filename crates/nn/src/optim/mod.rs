@@ -16,16 +16,62 @@ pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
 use gantry_tensor::{Element, Tensor};
+use rayon::prelude::*;
 
 use crate::module::Named;
 use crate::param::Param;
 
+/// Elements per chunk of a parallel update.
+const UPDATE_CHUNK: usize = 1 << 14;
+
+/// One chunk of a parameter, its gradient and its state slots.
+type UpdateChunk<'a, E> = (&'a mut [E], &'a [E], Vec<&'a mut [E]>);
+
+/// Runs `rule.update` over fixed-size chunks of a parameter, its gradient and its state
+/// slots, in parallel (every rule is elementwise, so chunks are independent and the result
+/// is the same for any number of threads), and returns whether every updated value is
+/// finite, checked while the chunk is still in cache.
+fn update_in_chunks<R: Rule, E: Element>(
+    rule: &R,
+    p: &mut [E],
+    g: &[E],
+    slots: Vec<&mut [E]>,
+    lr: f64,
+    step: u64,
+) -> bool {
+    let finite = |c: &[E]| c.iter().fold(true, |ok, x| ok & x.is_finite());
+    let mut slot_chunks: Vec<_> = slots
+        .into_iter()
+        .map(|s| s.chunks_mut(UPDATE_CHUNK))
+        .collect();
+    let chunks: Vec<UpdateChunk<'_, E>> = p
+        .chunks_mut(UPDATE_CHUNK)
+        .zip(g.chunks(UPDATE_CHUNK))
+        .map(|(p, g)| {
+            let s = slot_chunks
+                .iter_mut()
+                .map(|c| c.next().expect("slots as long as the parameter"))
+                .collect();
+            (p, g, s)
+        })
+        .collect();
+    chunks
+        .into_par_iter()
+        .map(|(p, g, mut s)| {
+            rule.update(p, g, &mut s, lr, step);
+            finite(p) && s.iter().all(|s| finite(s))
+        })
+        .reduce(|| true, |a, b| a && b)
+}
+
 /// An update rule: how one parameter changes given its gradient and its state slots.
-pub trait Rule: Clone {
+pub trait Rule: Clone + Sync {
     /// The names of the per-parameter state tensors (PyTorch's names, e.g. `exp_avg`).
     fn slots(&self) -> &'static [&'static str];
     /// Updates `p` in place, given gradient `g`, the state slots (same length as `p`),
-    /// the learning rate and the 1-based step number.
+    /// the learning rate and the 1-based step number. Elementwise: element `i` of `p` and
+    /// of each slot depends only on element `i` of the inputs, so the optimizer may call
+    /// it on any chunking of a parameter.
     fn update<E: Element>(&self, p: &mut [E], g: &[E], state: &mut [&mut [E]], lr: f64, step: u64);
 }
 
@@ -118,11 +164,8 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
                 // copied first, so nobody else sees the change).
                 let mut value = p.borrow_mut();
                 let mut slots: Vec<_> = self.state[i].iter().map(|s| s.borrow_mut()).collect();
-                let mut views: Vec<&mut [E]> = slots.iter_mut().map(|t| t.make_mut()).collect();
-                self.rule
-                    .update(value.make_mut(), g, &mut views, group.lr, step);
-                drop(views);
-                finite &= value.all_finite() && slots.iter().all(|t| t.all_finite());
+                let views: Vec<&mut [E]> = slots.iter_mut().map(|t| t.make_mut()).collect();
+                finite &= update_in_chunks(&self.rule, value.make_mut(), g, views, group.lr, step);
                 i += 1;
             }
         }
