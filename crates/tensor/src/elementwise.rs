@@ -21,7 +21,7 @@ const CHUNK_LEN: usize = 1 << 14;
 /// A buffer of `len` elements, each written exactly once by `fill(offset, chunk)` over
 /// disjoint chunks of `chunk_len` (in parallel when `len ≥ PARALLEL_MIN_LEN`). The buffer is
 /// never zero-filled first: every kernel below writes every element of its chunk.
-fn filled<E: Element>(
+pub(crate) fn filled<E: Element>(
     len: usize,
     chunk_len: usize,
     fill: impl Fn(usize, &mut [std::mem::MaybeUninit<E>]) + Sync,

@@ -13,10 +13,12 @@
 //! Work is split over whole output rows (unfold) or (image, channel) planes (fold), which
 //! are disjoint, so the parallel result equals the serial one bit for bit.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::element::Element;
-use crate::elementwise::PARALLEL_MIN_LEN;
+use crate::elementwise::{filled, PARALLEL_MIN_LEN};
 use crate::error::{or_panic, ShapeError};
 use crate::shape::conv_out_len;
 use crate::tensor::Tensor;
@@ -154,12 +156,13 @@ impl TapOffsets {
         &self.offsets[t * self.positions..(t + 1) * self.positions]
     }
 
-    /// `row[p] = img[offset[p]]` (zero in the padding): one row of unfold.
-    fn gather<E: Element>(&self, t: usize, img: &[E], row: &mut [E]) {
+    /// `row[p] = img[offset[p]]` (zero in the padding): one row of unfold, every entry
+    /// written.
+    fn gather<E: Element>(&self, t: usize, img: &[E], row: &mut [MaybeUninit<E>]) {
         let img = &img[..self.pixels];
         for (d, &o) in row.iter_mut().zip(self.tap(t)) {
             let o = o as usize;
-            *d = if o < img.len() { img[o] } else { E::zero() };
+            d.write(if o < img.len() { img[o] } else { E::zero() });
         }
     }
 
@@ -200,10 +203,10 @@ impl<E: Element> Tensor<E> {
         let x = self.contiguous();
         let src = x.as_slice().expect("contiguous");
         let taps = TapOffsets::new(win, [h, w], out_size);
-        let mut out = vec![E::zero(); n * c * kk * l];
         // Each output row belongs to one (image, channel, tap); rows are written in chunks
-        // of whole rows, so threads never share one.
-        let fill = |first_row: usize, rows: &mut [E]| {
+        // of whole rows, so threads never share one, and every entry of a row is written
+        // (zeros in the padding), so the buffer is not zero-filled first.
+        let fill = |first_row: usize, rows: &mut [MaybeUninit<E>]| {
             for (r, row) in rows.chunks_mut(l).enumerate() {
                 let (nn, cc, t) = match layout {
                     ColumnLayout::PerImage => {
@@ -220,16 +223,10 @@ impl<E: Element> Tensor<E> {
                 taps.gather(t, img, row);
             }
         };
-        if l > 0 && !out.is_empty() {
-            let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / l).max(1);
-            if out.len() >= PARALLEL_MIN_LEN {
-                out.par_chunks_mut(rows_per_chunk * l)
-                    .enumerate()
-                    .for_each(|(i, rows)| fill(i * rows_per_chunk, rows));
-            } else {
-                fill(0, &mut out);
-            }
-        }
+        let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / l.max(1)).max(1);
+        let out = filled(n * c * kk * l, rows_per_chunk * l.max(1), |start, rows| {
+            fill(start / l.max(1), rows)
+        });
         Tensor::try_from_vec(out, &layout.shape(dims))
     }
 

@@ -27,7 +27,8 @@
 //! allocates nothing.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::kernel_avx512::{tile, CTile, MR, NR};
 use super::pack::{pack_a_panel, pack_b_panel, Strided};
@@ -96,10 +97,12 @@ fn reserve(buf: &mut Vec<Line>, floats: usize) -> SendPtr {
 /// Runs `pack(i)` for `i < packs`, then `compute(j)` for `j < computes`, every compute task
 /// starting only once all packing is done; spread over rayon's threads when `parallel`.
 ///
-/// The calling thread works too, beside one helper job per other pool thread: each takes the
-/// next task from a shared counter until none are left. So one fork serves both passes, the
-/// caller never waits for a sleeping thread to wake before starting, and a late helper only
-/// takes fewer tasks. Which thread runs a task does not change what it computes.
+/// The calling thread works from the start, beside one helper job per other pool thread (see
+/// [`with_helpers`]). Packing tasks go to whichever thread asks next. Compute tasks are taken
+/// from both ends, the caller's from the front and the helpers' from the back, so on two
+/// threads each writes one contiguous run of C: the threads share C's cache lines only where
+/// the runs meet, and a late helper only takes fewer tasks. Which thread runs a task does not
+/// change what it computes.
 fn run_tasks(
     parallel: bool,
     packs: usize,
@@ -112,28 +115,70 @@ fn run_tasks(
         (0..computes).for_each(compute);
         return;
     }
-    let (next, packed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let work = || loop {
-        let task = next.fetch_add(1, Ordering::Relaxed);
-        if task < packs {
+    let (next_pack, packed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    // The compute tasks not yet taken, `front..back`, as `front << 32 | back`.
+    let remaining = AtomicU64::new(computes as u64);
+    let work = |from_front: bool| {
+        loop {
+            let task = next_pack.fetch_add(1, Ordering::Relaxed);
+            if task >= packs {
+                break;
+            }
             pack(task);
             packed.fetch_add(1, Ordering::Release);
-        } else if task < packs + computes {
-            // Every packing task is already taken by a running thread: wait for the last.
-            while packed.load(Ordering::Acquire) < packs {
-                std::hint::spin_loop();
-            }
-            compute(task - packs);
-        } else {
-            break;
+        }
+        // Every packing task is already taken by a running thread: wait for the last.
+        while packed.load(Ordering::Acquire) < packs {
+            std::hint::spin_loop();
+        }
+        let take = |range: u64| {
+            let (front, back) = (range >> 32, range & u64::from(u32::MAX));
+            (front < back).then_some(if from_front {
+                range + (1 << 32)
+            } else {
+                range - 1
+            })
+        };
+        while let Ok(range) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take) {
+            let (front, back) = (range >> 32, range & u64::from(u32::MAX));
+            compute(if from_front { front } else { back - 1 } as usize);
         }
     };
-    rayon::in_place_scope(|scope| {
-        for _ in 1..rayon::current_num_threads() {
-            scope.spawn(|_| work());
-        }
-        work();
-    });
+    with_helpers(&|| work(false), || work(true));
+}
+
+/// Runs `own()` on the calling thread while one rayon job per other pool thread runs
+/// `helper()`, and returns once `own()` is done and every helper that started has finished.
+///
+/// A helper job that has not started by then (its thread still waking up, or busy with other
+/// jobs, as when this call is nested in a parallel loop) never runs `helper()`: so the caller
+/// never waits for a thread to wake, and never blocks on a job only it could run. Jobs enter
+/// through `gate`, which counts the helpers inside; the caller closes it (the top bit), then
+/// waits for the count to drain.
+fn with_helpers(helper: &(dyn Fn() + Sync), own: impl FnOnce()) {
+    const CLOSED: usize = 1 << (usize::BITS - 1);
+    let gate = Arc::new(AtomicUsize::new(0));
+    // SAFETY: a job calls `helper` only between entering and leaving the open gate, and this
+    // function returns only once the gate is closed and empty, so `helper` outlives its uses.
+    let helper: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(helper) };
+    for _ in 1..rayon::current_num_threads() {
+        let gate = Arc::clone(&gate);
+        rayon::spawn(move || {
+            let enter = |inside: usize| (inside & CLOSED == 0).then_some(inside + 1);
+            if gate
+                .fetch_update(Ordering::Acquire, Ordering::Relaxed, enter)
+                .is_ok()
+            {
+                helper();
+                gate.fetch_sub(1, Ordering::Release);
+            }
+        });
+    }
+    own();
+    gate.fetch_or(CLOSED, Ordering::Relaxed);
+    while gate.load(Ordering::Acquire) != CLOSED {
+        std::hint::spin_loop();
+    }
 }
 
 /// `C ← α·A·B + β·C` with `m, n, k ≥ 1` and `α ≠ 0`, on a CPU with AVX-512F.

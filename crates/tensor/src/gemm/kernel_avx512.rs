@@ -64,7 +64,15 @@ unsafe fn kernel<const R: usize, const V: usize>(
     b: *const f32,
     t: &CTile,
 ) {
-    let mut acc = [[_mm512_setzero_ps(); V]; R];
+    // A zero LLVM cannot see through: a known zero makes it fill the array with a memset
+    // on the stack and load the registers from it, a cost on every call (short k).
+    let zero: __m512;
+    std::arch::asm!(
+        "vxorps {0:x}, {0:x}, {0:x}",
+        out(zmm_reg) zero,
+        options(pure, nomem, nostack, preserves_flags)
+    );
+    let mut acc = [[zero; V]; R];
     let (mut a, mut b) = (a, b);
     // The k loop, unrolled by 4 so loop overhead is off the FMA ports' critical path.
     for _ in 0..kc / 4 {
