@@ -107,6 +107,31 @@ fn zip_blocks<E: Element>(
     })
 }
 
+/// `t` broadcast to `shape` when `t` is a contiguous block (a scalar, a bias `[m]`, a
+/// per-channel `[1, C, 1, 1]`; see [`block_broadcast`]): each value written `inner` times in
+/// a row, the rows repeated `outer` times. `None` for other broadcasts.
+pub(crate) fn repeat_block<E: Element>(t: &Tensor<E>, shape: &[usize]) -> Option<Tensor<E>> {
+    let b = t.as_slice()?;
+    let (mid, inner) = match block_broadcast(t.shape(), shape) {
+        Some((_, mid, inner)) => (mid, inner),
+        None if b.len() == 1 => (1, shape.iter().product()),
+        None => return None,
+    };
+    let len: usize = shape.iter().product();
+    let row = (mid * inner).max(1);
+    let rows_per_chunk = (CHUNK_LEN / row).max(1) * row;
+    let out = filled(len, rows_per_chunk, |_, o| {
+        for o in o.chunks_mut(row) {
+            for (o, &y) in o.chunks_mut(inner.max(1)).zip(b) {
+                o.iter_mut().for_each(|o| {
+                    o.write(y);
+                });
+            }
+        }
+    });
+    Some(Tensor::from_vec(out, shape))
+}
+
 impl<E: Element> Tensor<E> {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(E) -> E + Sync) -> Self {

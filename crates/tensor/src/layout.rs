@@ -94,6 +94,9 @@ impl<E: Element> Tensor<E> {
                 format!("shape {:?} cannot be broadcast to {shape:?}", self.shape()),
             ));
         }
+        if let Some(out) = crate::elementwise::repeat_block(self, shape) {
+            return Ok(out);
+        }
         let view = self.data.broadcast(IxDyn(shape)).expect("checked above");
         // Views of broadcast arrays cannot be shared; materialize only when needed.
         Ok(Self::from_array(view.to_owned()))

@@ -133,6 +133,10 @@ fn broadcast_to_repeats<E: Element>() {
         (&[], &[2, 3]),
         (&[5, 1, 3], &[2, 5, 4, 3]),
         (&[7, 33], &[7, 33]),
+        // Per-channel blocks (batch-norm statistics), filled by repeating rows.
+        (&[1, 4, 1, 1], &[3, 4, 5, 2]),
+        (&[4, 1, 1], &[3, 4, 5, 2]),
+        (&[5, 2], &[3, 4, 5, 2]),
     ];
     for (i, &(from, to)) in cases.iter().enumerate() {
         let x = randn::<E>(from, i as u64);
