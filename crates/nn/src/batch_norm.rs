@@ -89,8 +89,12 @@ impl<E: Element> Module<E> for BatchNorm<E> {
             let rv = tape.constant(self.running_var.value().reshape(&bshape));
             (rm, rv)
         };
-        let xhat = (x - mean) * (var + eps).pow(E::from_f64_lossy(-0.5));
-        xhat * tape.param(&self.weight).reshape(&bshape) + tape.param(&self.bias).reshape(&bshape)
+        // γ·(x − μ)/√(σ² + ε) + β = x·s + (β − μ·s) with s = γ/√(σ² + ε): the per-channel
+        // scale and shift are [C]-sized, so only two passes touch the whole batch.
+        let scale =
+            (var + eps).pow(E::from_f64_lossy(-0.5)) * tape.param(&self.weight).reshape(&bshape);
+        let shift = tape.param(&self.bias).reshape(&bshape) - mean * scale;
+        x * scale + shift
     }
     fn params(&self) -> Vec<Named<E>> {
         vec![
