@@ -1,7 +1,7 @@
 //! The AVX-512 `sgemm` against the `f64`-accumulated triple loop, over every size up to 40
 //! with random strides (transposed, strided and broadcast operands, general C), α/β
 //! variants, `β = 0` on a NaN-filled C (C must not be read), `k = 0`; and bit-identical
-//! results on 1 and 2 rayon threads.
+//! results on 1 and 2 rayon threads, nested calls and calls from outside the pool included.
 
 use gantry_tensor::gemm::{naive::sgemm_naive, sgemm};
 use rand::{Rng, SeedableRng};
@@ -246,6 +246,14 @@ fn alpha_zero_and_k_zero_only_scale_c() {
     }
 }
 
+/// A pool of `threads` rayon threads.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+}
+
 /// `C = A·B` on a pool of `threads` rayon threads.
 fn product_on(
     threads: usize,
@@ -256,37 +264,79 @@ fn product_on(
     b: &[f32],
     transposed_b: bool,
 ) -> Vec<f32> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a thread pool")
-        .install(|| {
-            let mut c = vec![0.0f32; m * n];
-            let (rsb, csb) = if transposed_b {
-                (1, k as isize)
-            } else {
-                (n as isize, 1)
-            };
-            unsafe {
-                sgemm(
-                    m,
-                    k,
-                    n,
-                    1.0,
-                    a.as_ptr(),
-                    k as isize,
-                    1,
-                    b.as_ptr(),
-                    rsb,
-                    csb,
-                    0.0,
-                    c.as_mut_ptr(),
-                    n as isize,
-                    1,
-                );
-            }
-            c
+    pool(threads).install(|| product(m, k, n, a, b, transposed_b))
+}
+
+/// `C = A·B` on the calling thread's rayon pool (A row-major, B row-major or transposed).
+fn product(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], transposed_b: bool) -> Vec<f32> {
+    let mut c = vec![0.0f32; m * n];
+    let (rsb, csb) = if transposed_b {
+        (1, k as isize)
+    } else {
+        (n as isize, 1)
+    };
+    unsafe {
+        sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    c
+}
+
+/// Whether two results are equal bit for bit.
+fn same_bits(x: &[f32], y: &[f32]) -> bool {
+    x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// Parallel products called from inside a parallel loop (each caller a pool thread, its
+/// helper job often never started) and from a thread outside the pool (which cannot run
+/// the helper job itself) return, and agree bit for bit with one thread.
+#[test]
+fn nested_and_outside_calls_agree_with_one_thread() {
+    use rayon::prelude::*;
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let (m, k, n) = (64, 256, 256);
+    let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let one = product_on(1, m, k, n, &a, &b, false);
+    let two = pool(2);
+    let nested: Vec<Vec<f32>> = two.install(|| {
+        (0..16)
+            .into_par_iter()
+            .map(|_| product(m, k, n, &a, &b, false))
+            .collect()
+    });
+    assert!(
+        nested.iter().all(|c| same_bits(c, &one)),
+        "nested calls differ"
+    );
+    let outside = std::thread::scope(|s| {
+        s.spawn(|| {
+            // A thread outside any pool: `sgemm` uses the global pool.
+            (0..16)
+                .map(|_| product(m, k, n, &a, &b, false))
+                .collect::<Vec<_>>()
         })
+        .join()
+        .expect("no panic")
+    });
+    assert!(
+        outside.iter().all(|c| same_bits(c, &one)),
+        "calls from outside differ"
+    );
 }
 
 #[test]
@@ -303,12 +353,76 @@ fn one_and_two_threads_agree_bit_for_bit() {
         for transposed_b in [false, true] {
             let one = product_on(1, m, k, n, &a, &b, transposed_b);
             let two = product_on(2, m, k, n, &a, &b, transposed_b);
-            assert!(
-                one.iter()
-                    .zip(&two)
-                    .all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{m}x{k}x{n}: 1 and 2 threads differ"
+            assert!(same_bits(&one, &two), "{m}x{k}x{n}: 1 and 2 threads differ");
+        }
+    }
+}
+
+/// C at each of the 16 float offsets in a cache line, with rows a whole number of lines
+/// apart (so its column panels are shifted to start on lines): every offset gives the same
+/// bits, equal to the reference, and nothing outside C is written.
+#[test]
+fn c_at_every_offset_in_a_cache_line() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for (m, k, n) in [(13, 16, 100), (30, 7, 64), (5, 300, 33), (40, 2, 17)] {
+        let (m, k, n): (usize, usize, usize) = (m, k, n);
+        let rsc = n.next_multiple_of(16) + 16;
+        let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let mut reference = vec![0.0f32; m * rsc];
+        unsafe {
+            sgemm_naive(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                reference.as_mut_ptr(),
+                rsc as isize,
+                1,
             );
+        }
+        let mut first: Option<Vec<f32>> = None;
+        for offset in 0..16 {
+            let mut buf = vec![f32::NAN; m * rsc + 32];
+            let line = (16 - (buf.as_ptr() as usize / 4) % 16) % 16;
+            let c = &mut buf[line + offset..line + offset + m * rsc];
+            unsafe {
+                sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    b.as_ptr(),
+                    n as isize,
+                    1,
+                    0.0,
+                    c.as_mut_ptr(),
+                    rsc as isize,
+                    1,
+                );
+            }
+            for (at, (&x, &y)) in c.iter().zip(&reference).enumerate() {
+                if at % rsc < n {
+                    let tol = 1e-5 * (k as f32) + 1e-6;
+                    assert!((x - y).abs() <= tol, "{m}x{k}x{n} at +{offset}: {x} vs {y}");
+                } else {
+                    assert!(x.is_nan(), "{m}x{k}x{n} at +{offset}: element {at} written");
+                }
+            }
+            match &first {
+                None => first = Some(c.to_vec()),
+                Some(f) => assert!(same_bits(f, c), "{m}x{k}x{n}: offset {offset} differs"),
+            }
         }
     }
 }

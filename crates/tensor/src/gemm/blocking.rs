@@ -18,9 +18,10 @@
 //! parallel packing pass and one parallel compute pass per block of C, and a tile keeps its
 //! part of C in cache over all of k. `mc` and `nc` only bound the packing buffers (4 and 8
 //! MiB). Each split is into equal parts (rounded up to whole panels) and all sizes depend on
-//! the shape only, never on the thread count: that, and each tile summing k in order, is
-//! what makes the result bit-identical on any number of threads: threading (see
-//! [`run_tasks`]) only decides which thread runs a given packing task or tile.
+//! the shape only (and C's offset in a cache line, see [`skew`]), never on the thread count:
+//! that, and each tile summing k in order, is what makes the result bit-identical on any
+//! number of threads: threading (see [`run_tasks`]) only decides which thread runs a given
+//! packing task or tile.
 //!
 //! Products under [`PARALLEL_FLOPS`], or on a one-thread rayon pool, run on the calling thread
 //! with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
@@ -133,10 +134,13 @@ fn run_tasks(
         }
         let take = |range: u64| {
             let (front, back) = (range >> 32, range & u64::from(u32::MAX));
-            (front < back).then_some(if from_front {
-                range + (1 << 32)
-            } else {
-                range - 1
+            // `then`, not `then_some`: with nothing left `range − 1` could underflow.
+            (front < back).then(|| {
+                if from_front {
+                    range + (1 << 32)
+                } else {
+                    range - 1
+                }
             })
         };
         while let Ok(range) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take) {
@@ -153,13 +157,12 @@ fn run_tasks(
 /// A helper job that has not started by then (its thread still waking up, or busy with other
 /// jobs, as when this call is nested in a parallel loop) never runs `helper()`: so the caller
 /// never waits for a thread to wake, and never blocks on a job only it could run. Jobs enter
-/// through `gate`, which counts the helpers inside; the caller closes it (the top bit), then
-/// waits for the count to drain.
+/// through a gate that counts the helpers inside; the caller closes it, then waits for the
+/// count to drain (see [`Gate`]).
 fn with_helpers(helper: &(dyn Fn() + Sync), own: impl FnOnce()) {
-    const CLOSED: usize = 1 << (usize::BITS - 1);
     let gate = Arc::new(AtomicUsize::new(0));
-    // SAFETY: a job calls `helper` only between entering and leaving the open gate, and this
-    // function returns only once the gate is closed and empty, so `helper` outlives its uses.
+    // SAFETY: a job calls `helper` only while inside the open gate, and this function does not
+    // return (or unwind) before the gate is closed and empty, so `helper` outlives its uses.
     let helper: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(helper) };
     for _ in 1..rayon::current_num_threads() {
         let gate = Arc::clone(&gate);
@@ -169,15 +172,39 @@ fn with_helpers(helper: &(dyn Fn() + Sync), own: impl FnOnce()) {
                 .fetch_update(Ordering::Acquire, Ordering::Relaxed, enter)
                 .is_ok()
             {
+                let _leave = Gate::Leave(&gate);
                 helper();
-                gate.fetch_sub(1, Ordering::Release);
             }
         });
     }
+    let _close = Gate::Close(&gate);
     own();
-    gate.fetch_or(CLOSED, Ordering::Relaxed);
-    while gate.load(Ordering::Acquire) != CLOSED {
-        std::hint::spin_loop();
+}
+
+/// The gate's top bit: set once the caller is done, after which no helper enters.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// What a thread does to the gate when it is done, run on drop so that it also happens when
+/// the work unwinds: a helper leaves; the caller closes the gate and waits for the helpers
+/// inside (each is running one task) to leave.
+enum Gate<'a> {
+    Leave(&'a AtomicUsize),
+    Close(&'a AtomicUsize),
+}
+
+impl Drop for Gate<'_> {
+    fn drop(&mut self) {
+        match self {
+            Gate::Leave(gate) => {
+                gate.fetch_sub(1, Ordering::Release);
+            }
+            Gate::Close(gate) => {
+                gate.fetch_or(CLOSED, Ordering::Relaxed);
+                while gate.load(Ordering::Acquire) != CLOSED {
+                    std::hint::spin_loop();
+                }
+            }
+        }
     }
 }
 
@@ -226,20 +253,47 @@ pub(super) unsafe fn gemm(
     blocks(k, a, b, c, parallel);
 }
 
+/// How many columns C is shifted right so that column panels start on cache lines: when
+/// C's rows are contiguous and all start at the same offset in a line, its first column
+/// is placed at that offset (`skew`, in floats) in a virtual line-aligned C.
+///
+/// A column panel (32 floats, two lines) that straddles lines costs three line writes per
+/// row instead of two, and on two threads lines shared by their tiles; for short k (a
+/// convolution's GEMM) storing C is most of the work. Any skew gives the same result: the
+/// panel boundaries only decide which kernel call computes a column, not how.
+fn skew(c: &CTile) -> usize {
+    let line = 16;
+    if c.csc == 1 && c.rsc % line as isize == 0 {
+        (c.c as usize / std::mem::size_of::<f32>()) % line
+    } else {
+        0
+    }
+}
+
+/// The first real column and the width of the column panel starting at virtual column `v0`
+/// (a multiple of NR), for C shifted right by `skew` and `n` columns wide.
+fn panel_columns(v0: usize, skew: usize, n: usize) -> (usize, usize) {
+    let start = v0.saturating_sub(skew);
+    (start, (v0 + NR - skew).min(n) - start)
+}
+
 /// The loop nest over blocks of C (`c.rows×c.cols`, with its α and β).
 unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
     let (m, n) = (c.rows, c.cols);
+    let skew = skew(&c);
+    // Panels, tiles and blocks are laid over the virtual columns `skew..skew + n`.
+    let n_virtual = n + skew;
     let kc = block(k, KC, 1);
     let mc = block(m, A_BLOCK / k / MR * MR, MR);
-    let nc = block(n, B_BLOCK / k / NR * NR, NR);
+    let nc = block(n_virtual, B_BLOCK / k / NR * NR, NR);
     let k_blocks = k.div_ceil(kc);
     let (mut a_buf, mut b_buf) = BUFFERS.take();
     let a_pack = reserve(&mut a_buf, mc * k);
     let b_pack = reserve(&mut b_buf, nc * k);
 
     // LOOP 5: split n into nc parts.
-    for jc in (0..n).step_by(nc) {
-        let np = nc.min(n - jc).div_ceil(NR);
+    for jc in (0..n_virtual).step_by(nc) {
+        let np = nc.min(n_virtual - jc).div_ceil(NR);
         // LOOP 3: split m into mc parts.
         for ic in (0..m).step_by(mc) {
             let mp = mc.min(m - ic).div_ceil(MR);
@@ -278,12 +332,12 @@ unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
                         };
                         pack_a_panel(kcb, MR.min(m - r0), src, a_pack.at(offset));
                     } else {
-                        let c0 = jc + q * NR;
+                        let (c0, cols) = panel_columns(jc + q * NR, skew, n);
                         let src = Strided {
                             ptr: b.at(pc, c0),
                             ..b
                         };
-                        pack_b_panel(kcb, NR.min(n - c0), src, b_pack.at(offset));
+                        pack_b_panel(kcb, cols, src, b_pack.at(offset));
                     }
                 }
             };
@@ -305,14 +359,12 @@ unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
                     // LOOP 2: the tile's B panels.
                     for jr in tn * tile_np..np.min((tn + 1) * tile_np) {
                         let b_panel = if fuse_b {
-                            let (c0, src) = (
-                                jc + jr * NR,
-                                Strided {
-                                    ptr: b.at(pc, jc + jr * NR),
-                                    ..b
-                                },
-                            );
-                            pack_b_panel(kcb, NR.min(n - c0), src, panel.at(0));
+                            let (c0, cols) = panel_columns(jc + jr * NR, skew, n);
+                            let src = Strided {
+                                ptr: b.at(pc, c0),
+                                ..b
+                            };
+                            pack_b_panel(kcb, cols, src, panel.at(0));
                             panel.at(0)
                         } else {
                             b_pack.at((pc * np * NR + jr * NR * kcb) as isize)
@@ -320,11 +372,12 @@ unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
                         // LOOP 1: the tile's A panels.
                         for ir in tm * tile_mp..mp.min((tm + 1) * tile_mp) {
                             let a_panel = a_pack.at((pc * mp * MR + ir * MR * kcb) as isize);
-                            let (i0, j0) = (ic + ir * MR, jc + jr * NR);
+                            let i0 = ic + ir * MR;
+                            let (j0, cols) = panel_columns(jc + jr * NR, skew, n);
                             let out = CTile {
                                 c: c_ptr.at(i0 as isize * c.rsc + j0 as isize * c.csc),
                                 rows: MR.min(m - i0),
-                                cols: NR.min(n - j0),
+                                cols,
                                 beta,
                                 ..c
                             };

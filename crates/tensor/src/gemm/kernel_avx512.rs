@@ -66,9 +66,10 @@ unsafe fn kernel<const R: usize, const V: usize>(
 ) {
     // A zero LLVM cannot see through: a known zero makes it fill the array with a memset
     // on the stack and load the registers from it, a cost on every call (short k).
+    // (`vpxord`, AVX-512F, as the register may be zmm16..31.)
     let zero: __m512;
     std::arch::asm!(
-        "vxorps {0:x}, {0:x}, {0:x}",
+        "vpxord {0}, {0}, {0}",
         out(zmm_reg) zero,
         options(pure, nomem, nostack, preserves_flags)
     );
