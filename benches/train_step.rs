@@ -1,10 +1,14 @@
 //! Whole training steps of the four standard workloads (DESIGN.md), one criterion group
 //! each. `gantry bench` runs the same trainers and prints the PyTorch script's JSON format.
+//!
+//! Throughput is each step's matrix-product FLOPs (`Throughput::Elements`, counted by
+//! `matmul_flops` over one untimed step), so criterion's "Gelem/s" reads as achieved GFLOP/s.
 
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gantry::gan::workloads::{trainer, NAMES};
+use gantry::tensor::matmul_flops;
 
 fn train_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("train_step");
@@ -15,6 +19,9 @@ fn train_steps(c: &mut Criterion) {
     for name in NAMES {
         let mut t = trainer(name).expect("a standard workload");
         let started = Instant::now();
+        let before = matmul_flops();
+        t.train_step(started).expect("finite");
+        group.throughput(Throughput::Elements(matmul_flops() - before));
         group.bench_function(name, |b| b.iter(|| t.train_step(started).expect("finite")));
     }
     group.finish();
