@@ -162,7 +162,7 @@ impl<E: Element> Tensor<E> {
 
     /// A row-major copy of a view whose last axis has unit stride (a permutation that keeps
     /// the last axis, such as `[O, N, L] → [N, O, L]`, or a slice): each row of the last
-    /// axis is one `memcpy`, and large copies split their rows over threads in fixed-size
+    /// axis is copied whole, and large copies split their rows over threads in fixed-size
     /// chunks. `None` for any other layout.
     fn row_copy(&self) -> Option<Self> {
         let (shape, strides) = (self.shape(), self.data.strides());
@@ -170,7 +170,6 @@ impl<E: Element> Tensor<E> {
         if strides.last() != Some(&1) || row == 0 || self.is_empty() {
             return None;
         }
-        let rows = self.len() / row;
         let base = SendPtr(self.data.as_ptr());
         // The start of row `r` (a row-major index over the outer axes).
         let start = |mut r: usize| {
@@ -181,26 +180,19 @@ impl<E: Element> Tensor<E> {
             }
             offset
         };
-        let copy_rows = |first: usize, dst: &mut [E]| {
+        let rows_per_chunk = (crate::elementwise::PARALLEL_MIN_LEN / 4 / row).max(1);
+        let out = crate::elementwise::filled(self.len(), rows_per_chunk * row, |first, dst| {
             for (i, d) in dst.chunks_mut(row).enumerate() {
                 // SAFETY: `start` is the offset of a row of this view, whose `row`
                 // elements at unit stride lie inside the view's storage.
-                let src =
-                    unsafe { std::slice::from_raw_parts(base.get().offset(start(first + i)), row) };
-                d.copy_from_slice(src);
+                let src = unsafe {
+                    std::slice::from_raw_parts(base.get().offset(start(first / row + i)), row)
+                };
+                for (d, &v) in d.iter_mut().zip(src) {
+                    d.write(v);
+                }
             }
-        };
-        let mut out = vec![E::zero(); self.len()];
-        let rows_per_chunk = (crate::elementwise::PARALLEL_MIN_LEN / 4 / row).max(1);
-        if self.len() >= crate::elementwise::PARALLEL_MIN_LEN {
-            use rayon::prelude::*;
-            out.par_chunks_mut(rows_per_chunk * row)
-                .enumerate()
-                .for_each(|(c, dst)| copy_rows(c * rows_per_chunk, dst));
-        } else {
-            copy_rows(0, &mut out);
-        }
-        debug_assert_eq!(rows * row, out.len());
+        });
         Some(Self::from_vec(out, shape))
     }
 
