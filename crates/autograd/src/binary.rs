@@ -1,6 +1,8 @@
 //! Elementwise binary primitives with NumPy broadcasting: forward and VJP side by side.
 //!
 //! Every VJP ends in `sum_to(input shape)`: the adjoint of broadcasting, one helper for all.
+//! `relu_gate` is here too: the derivative of (leaky) ReLU applied to a gradient, which the
+//! backward pass of every ReLU records.
 
 use gantry_tensor::{Element, Tensor};
 
@@ -14,6 +16,8 @@ pub(crate) enum Binary {
     Mul,
     Maximum,
     Minimum,
+    /// `g · [x > 0 ? 1 : slope]` with `g` first: the VJP of `leaky_relu(x, slope)`.
+    ReluGate(f64),
 }
 
 impl Binary {
@@ -23,6 +27,7 @@ impl Binary {
             Binary::Mul => "mul",
             Binary::Maximum => "maximum",
             Binary::Minimum => "minimum",
+            Binary::ReluGate(_) => "relu_gate",
         }
     }
 
@@ -33,6 +38,7 @@ impl Binary {
             Binary::Mul => a.mul(b),
             Binary::Maximum => a.maximum(b),
             Binary::Minimum => a.minimum(b),
+            Binary::ReluGate(s) => a.relu_gate(b, E::from_f64_lossy(s)),
         }
     }
 
@@ -46,6 +52,12 @@ impl Binary {
         needs: [bool; 2],
     ) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
         let (ga, gb) = match self {
+            // linear in g with the same gate; x only picks the slope, so its derivative is
+            // 0 almost everywhere (like a mask) and it gets no gradient
+            Binary::ReluGate(s) => {
+                let ga = needs[0].then(|| g.relu_gate(b, E::from_f64_lossy(s)));
+                return (ga.map(|ga| ga.sum_to(&a.shape())), None);
+            }
             // ∂(a+b)/∂a = ∂(a+b)/∂b = 1
             Binary::Add => (g, g),
             // ∂(ab)/∂a = b, ∂(ab)/∂b = a
@@ -101,5 +113,11 @@ impl<'t, E: Element> Var<'t, E> {
     /// `min(a, b)` elementwise with broadcasting.
     pub fn minimum(self, other: Var<'t, E>) -> Var<'t, E> {
         self.binary(Binary::Minimum, other)
+    }
+    /// `self` (a gradient `g`) where `x > 0`, `slope · g` elsewhere: `g · lrelu′(x)` as one
+    /// primitive (one pass, no mask tensor). `x` gets no gradient through it: its
+    /// derivative is 0 away from the kink, where a mask's would be too.
+    pub fn relu_gate(self, x: Var<'t, E>, slope: E) -> Var<'t, E> {
+        self.binary(Binary::ReluGate(slope.to_f64().expect("finite slope")), x)
     }
 }

@@ -63,14 +63,9 @@ impl Unary {
             // d softplus(x) = σ(x)
             Unary::Softplus => g * x.sigmoid(),
             // d relu(x) = [x > 0]
-            Unary::Relu => g * x.constant(x.value().gt(&Tensor::scalar(E::zero()))),
+            Unary::Relu => g.relu_gate(x, E::zero()),
             // d lrelu(x) = 1 if x > 0 else slope
-            Unary::LeakyRelu(s) => {
-                let mask = x
-                    .value()
-                    .map(|v| if v > E::zero() { E::one() } else { e(s) });
-                g * x.constant(mask)
-            }
+            Unary::LeakyRelu(s) => g.relu_gate(x, e(s)),
             // d|x| = sign(x)
             Unary::Abs => g * x.constant(x.value().sign()),
         }

@@ -182,6 +182,17 @@ fn binary_ops() {
             |x| x[0] * x[1],
         ),
         case("mul x*x", vec![any(&[2, 3], 31)], |x| x[0] * x[0]),
+        // The gate's x only picks a slope: its numerical derivative in x is 0, as the tape's.
+        case(
+            "relu_gate 0.2",
+            vec![any(&[2, 3], 54), away_from_zero(&[2, 3], 55)],
+            |x| x[0].relu_gate(x[1], 0.2),
+        ),
+        case(
+            "relu_gate 0 [3] vs [2,3]",
+            vec![any(&[3], 56), away_from_zero(&[2, 3], 57)],
+            |x| x[0].relu_gate(x[1], 0.0),
+        ),
         case(
             "maximum",
             vec![grid(&[2, 3], 0.0, 32), grid(&[2, 3], 0.1, 33)],
