@@ -167,8 +167,11 @@ fn a_loss_overflowing_stops_the_run_with_the_last_good_checkpoint_kept() {
 #[test]
 fn adam_state_overflowing_stops_the_run_with_the_last_good_checkpoint_kept() {
     // The weights are still finite here; before the guard checked the optimizer state, this
-    // run went on, and its "last good" checkpoint held inf in `exp_avg_sq`.
-    diverges_cleanly("nan-adam", "wasserstein", "8e5", |what| {
+    // run went on, and its "last good" checkpoint held inf in `exp_avg_sq`. At such rates the
+    // run is chaotic after its first step (a change of rounding in a kernel moved 8e5 from
+    // diverging at step 4 to not diverging at all), so the rate is one that overflows within
+    // three steps.
+    diverges_cleanly("nan-adam", "wasserstein", "1e6", |what| {
         what.starts_with("optimizer state opt_") && what.ends_with(".exp_avg_sq")
     });
 }

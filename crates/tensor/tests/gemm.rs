@@ -426,3 +426,160 @@ fn c_at_every_offset_in_a_cache_line() {
         }
     }
 }
+
+/// The short-k path (k ≤ 16): every k with C both ways round, wide and tall, every
+/// transposition of A and B, and random other layouts.
+#[test]
+fn short_k_in_every_layout() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let c_layouts = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped];
+    let transposes = [Layout::RowMajor, Layout::ColMajor];
+    let alpha_beta = [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0), (2.0, 0.0)];
+    for k in 1..=17 {
+        for (m, n) in [
+            (1, 300),
+            (17, 16),
+            (64, 100),
+            (200, 33),
+            (5, 257),
+            (130, 600),
+        ] {
+            for la in transposes {
+                for lb in transposes {
+                    let lc = c_layouts[rng.gen_range(0..3)];
+                    let (alpha, beta) = alpha_beta[rng.gen_range(0..4)];
+                    check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
+                }
+            }
+            let la = LAYOUTS[rng.gen_range(0..4)];
+            let lb = LAYOUTS[rng.gen_range(0..4)];
+            let (alpha, beta) = alpha_beta[rng.gen_range(0..4)];
+            check(m, k, n, (la, lb, Layout::RowMajor), alpha, beta, &mut rng);
+        }
+    }
+}
+
+/// The matrix-times-vectors path: one to four columns of B (or rows of A) against long and
+/// short k, in every layout of A, B and C.
+#[test]
+fn matrix_times_up_to_four_vectors_in_every_layout() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for (m, k, n) in [
+        (257, 6272, 1),
+        (1, 6272, 200),
+        (130, 515, 2),
+        (3, 700, 129),
+        (4, 64, 4),
+        (1, 1, 1),
+        (2, 3000, 3),
+        (1000, 17, 1),
+        (1, 31, 70),
+    ] {
+        for la in LAYOUTS {
+            for lb in LAYOUTS {
+                for lc in [Layout::RowMajor, Layout::ColMajor, Layout::Gapped] {
+                    for (alpha, beta) in [(1.0, 0.0), (0.75, -1.5)] {
+                        check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Long k on a C that is one parallel tile (cut along k into partial products), both
+/// ways round, at and past the shortest k that is cut.
+#[test]
+fn long_k_on_a_small_c() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    for (m, k, n) in [
+        (64, 12544, 16),
+        (16, 4097, 40),
+        (33, 3000, 30),
+        (96, 2100, 64),
+        (64, 2048, 17),
+    ] {
+        for la in LAYOUTS {
+            for lb in LAYOUTS {
+                let lc = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped][rng.gen_range(0..3)];
+                for (alpha, beta) in [(1.0, 0.0), (0.75, -1.5)] {
+                    check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
+                }
+            }
+        }
+    }
+}
+
+/// `C = A·B` on a pool of `threads` threads, A and B row-major (`false`) or transposed.
+fn product_in_layout(
+    threads: usize,
+    (m, k, n): (usize, usize, usize),
+    (a, b): (&[f32], &[f32]),
+    (transposed_a, transposed_b): (bool, bool),
+) -> Vec<f32> {
+    let (rsa, csa) = if transposed_a {
+        (1, m as isize)
+    } else {
+        (k as isize, 1)
+    };
+    let (rsb, csb) = if transposed_b {
+        (1, k as isize)
+    } else {
+        (n as isize, 1)
+    };
+    let mut c = vec![f32::NAN; m * n];
+    pool(threads).install(|| unsafe {
+        sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    });
+    c
+}
+
+/// The thin shapes of a GAN's training step (short k, matrix-vector, long k on a small C),
+/// each big enough for its parallel path: bit-identical on 1 and 2 threads.
+#[test]
+fn thin_products_agree_on_one_and_two_threads() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for shape in [
+        (256, 2, 512),
+        (256, 1, 512),
+        (64, 1, 6272),
+        (256, 512, 1),
+        (64, 6272, 1),
+        (6272, 64, 1),
+        (512, 256, 2),
+        (256, 512, 3),
+        (1, 256, 512),
+        (4, 6272, 64),
+        (64, 16, 12544),
+        (64, 12544, 16),
+        (16, 64, 12544),
+        (40, 9000, 50),
+    ] {
+        let (m, k, n) = shape;
+        let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        for layout in [(false, false), (false, true), (true, false), (true, true)] {
+            let one = product_in_layout(1, shape, (&a, &b), layout);
+            let two = product_in_layout(2, shape, (&a, &b), layout);
+            assert!(
+                same_bits(&one, &two),
+                "{m}x{k}x{n} {layout:?}: 1 and 2 threads differ"
+            );
+        }
+    }
+}

@@ -42,8 +42,8 @@ const A_BLOCK: usize = 1 << 20;
 const B_BLOCK: usize = 1 << 21;
 /// Parallel tile size, in A panels × B panels (96×64 elements of C): small enough that the
 /// two cores get near-equal shares of the GAN shapes.
-const TILE_MP: usize = 8;
-const TILE_NP: usize = 2;
+pub(super) const TILE_MP: usize = 8;
+pub(super) const TILE_NP: usize = 2;
 /// Most A panels (576 rows: 576 KiB per k block) one row of tiles may cover.
 const FUSED_MP: usize = 48;
 /// Fewest tiles in one row of tiles: enough to share evenly between the cores.
@@ -51,12 +51,12 @@ const TILE_COLUMNS: usize = 8;
 /// Panels packed per parallel packing task.
 const PACK_PANELS: usize = 4;
 /// Products of at least this many floating-point operations (2·m·n·k) use rayon.
-const PARALLEL_FLOPS: usize = 4_000_000;
+pub(super) const PARALLEL_FLOPS: usize = 4_000_000;
 
 /// One cache line of floats: the packing buffers are vectors of these, so 64-byte aligned.
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
-struct Line([f32; 16]);
+pub(super) struct Line(pub [f32; 16]);
 
 thread_local! {
     /// This thread's packing buffers (A block, B block), taken for the length of a call so
@@ -68,26 +68,26 @@ thread_local! {
 
 /// A raw pointer shared with rayon's threads: packing tasks and tiles write disjoint parts.
 #[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
+pub(super) struct SendPtr(pub *mut f32);
 unsafe impl Send for SendPtr {}
 unsafe impl Sync for SendPtr {}
 
 impl SendPtr {
     /// The pointer `offset` elements on (a method, so closures capture the whole wrapper).
-    unsafe fn at(self, offset: isize) -> *mut f32 {
+    pub(super) unsafe fn at(self, offset: isize) -> *mut f32 {
         self.0.offset(offset)
     }
 }
 
 /// `n` split into equal parts of at most `max` (≥ `unit`), each rounded up to a multiple of
 /// `unit`.
-fn block(n: usize, max: usize, unit: usize) -> usize {
+pub(super) fn block(n: usize, max: usize, unit: usize) -> usize {
     let parts = n.div_ceil(max.max(unit));
     n.div_ceil(parts).div_ceil(unit) * unit
 }
 
 /// A pointer to at least `floats` floats of `buf`, grown with zeros when short.
-fn reserve(buf: &mut Vec<Line>, floats: usize) -> SendPtr {
+pub(super) fn reserve(buf: &mut Vec<Line>, floats: usize) -> SendPtr {
     let lines = floats.div_ceil(16);
     if buf.len() < lines {
         buf.resize(lines, Line([0.0; 16]));
@@ -104,7 +104,7 @@ fn reserve(buf: &mut Vec<Line>, floats: usize) -> SendPtr {
 /// threads each writes one contiguous run of C: the threads share C's cache lines only where
 /// the runs meet, and a late helper only takes fewer tasks. Which thread runs a task does not
 /// change what it computes.
-fn run_tasks(
+pub(super) fn run_tasks(
     parallel: bool,
     packs: usize,
     computes: usize,
@@ -278,7 +278,7 @@ fn panel_columns(v0: usize, skew: usize, n: usize) -> (usize, usize) {
 }
 
 /// The loop nest over blocks of C (`c.rows×c.cols`, with its α and β).
-unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
+pub(super) unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel: bool) {
     let (m, n) = (c.rows, c.cols);
     let skew = skew(&c);
     // Panels, tiles and blocks are laid over the virtual columns `skew..skew + n`.

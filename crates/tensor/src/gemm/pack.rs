@@ -31,10 +31,19 @@ impl Strided {
     pub(super) unsafe fn at(self, i: usize, j: usize) -> *const f32 {
         self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
     }
+
+    /// The transposed view: the same elements with the two strides swapped.
+    pub(super) fn t(self) -> Strided {
+        Strided {
+            rs: self.cs,
+            cs: self.rs,
+            ..self
+        }
+    }
 }
 
 /// The first `n` lanes of a 16-lane mask.
-fn first_lanes(n: usize) -> __mmask16 {
+pub(super) fn first_lanes(n: usize) -> __mmask16 {
     ((1u32 << n.min(16)) - 1) as __mmask16
 }
 
@@ -104,7 +113,7 @@ pub(super) unsafe fn pack_b_panel(kc: usize, cols: usize, b: Strided, dst: *mut 
 /// contiguous source lines of length `kc` into p-major rows of stride `ld`, 16×16 at a time.
 /// Each destination row gets `width` (≥ `lines`) lanes written, zeros past `lines`.
 #[target_feature(enable = "avx512f")]
-unsafe fn transpose_into(
+pub(super) unsafe fn transpose_into(
     kc: usize,
     lines: usize,
     line: impl Fn(usize) -> *const f32,
