@@ -14,7 +14,7 @@ use std::time::Duration;
 use criterion::{
     black_box, criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use gantry_tensor::{Tensor, Window2d};
+use gantry_tensor::{ColumnLayout, Tensor, Window2d};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -235,16 +235,21 @@ fn bench_unfold(c: &mut Criterion) {
         ("64x64x14x14 k4s2p1", [64, 64, 14, 14]),
     ] {
         let x = randn(&shape, 1);
-        let cols = x.unfold(&win);
-        let bytes = 4 * (x.len() + cols.len()) as u64;
-        group.throughput(Throughput::Bytes(bytes));
-        group.bench_function(BenchmarkId::new("unfold", label), |bench| {
-            bench.iter(|| black_box(x.unfold(&win)))
-        });
         let size = [shape[2], shape[3]];
-        group.bench_function(BenchmarkId::new("fold", label), |bench| {
-            bench.iter(|| black_box(cols.fold(size, &win)))
-        });
+        for (name, layout) in [
+            ("per-image", ColumnLayout::PerImage),
+            ("batched", ColumnLayout::Batched),
+        ] {
+            let cols = x.unfold_as(&win, layout);
+            let bytes = 4 * (x.len() + cols.len()) as u64;
+            group.throughput(Throughput::Bytes(bytes));
+            group.bench_function(BenchmarkId::new(format!("unfold {name}"), label), |bench| {
+                bench.iter(|| black_box(x.unfold_as(&win, layout)))
+            });
+            group.bench_function(BenchmarkId::new(format!("fold {name}"), label), |bench| {
+                bench.iter(|| black_box(cols.fold_as(size, &win, layout)))
+            });
+        }
     }
     group.finish();
 }

@@ -77,6 +77,12 @@ fn cases() -> Vec<([usize; 4], Window2d)> {
         ([1, 1, 1, 1], Window2d::square(3, 1, 1)),
         ([1, 1, 3, 3], Window2d::square(3, 1, 2)),
         ([2, 1, 5, 33], window([1, 4], [1, 3], [0, 2], [1, 2])),
+        // Stride 2 adds taps j, j + 1 as pairs: odd kernel widths, odd image widths, padding
+        // wider than the kernel (pairs with one tap, or none, inside).
+        ([1, 2, 9, 9], Window2d::square(3, 2, 1)),
+        ([2, 1, 8, 7], window([2, 5], [1, 2], [0, 2], [1, 1])),
+        ([1, 1, 5, 6], window([3, 2], [2, 2], [1, 3], [1, 1])),
+        ([1, 1, 4, 9], window([1, 6], [1, 2], [0, 1], [1, 1])),
         ([4, 8, 16, 16], Window2d::square(3, 1, 1)), // large enough for the parallel path
     ]
 }
