@@ -1,6 +1,7 @@
 //! The scalar types a tensor can hold: `f32` for training, `f64` for gradient checks.
 
 use std::fmt::{Debug, Display};
+use std::mem::MaybeUninit;
 
 use num_traits::{Float, FromPrimitive, ToPrimitive};
 use rand_distr::uniform::SampleUniform;
@@ -8,8 +9,9 @@ use rand_distr::uniform::SampleUniform;
 /// A floating-point element type. Implemented for `f32` and `f64` only.
 ///
 /// Besides arithmetic it knows how to call the matching SIMD GEMM (gantry's own AVX-512
-/// [`crate::gemm::sgemm`] for `f32`, `matrixmultiply::dgemm` for `f64`) and its safetensors
-/// dtype name.
+/// [`crate::gemm::sgemm`] for `f32`, `matrixmultiply::dgemm` for `f64`), the indexed reads of
+/// unfold and fold ([`crate::gather`], vectorized for `f32`) and its safetensors dtype
+/// name.
 pub trait Element:
     Float
     + FromPrimitive
@@ -54,6 +56,17 @@ pub trait Element:
         rsc: isize,
         csc: isize,
     );
+
+    /// [`crate::gather::gather`]: `dst[p] = src[idx[p]]`, zero for an index past `src`.
+    fn gather(src: &[Self], idx: &[u32], dst: &mut [MaybeUninit<Self>]) {
+        crate::gather::gather(src, idx, dst)
+    }
+
+    /// [`crate::gather::gather_sum`]: `dst[q] = Σₛ src[idx[s·P + q]]`, skipping indices
+    /// past `src`.
+    fn gather_sum(src: &[Self], idx: &[u32], dst: &mut [MaybeUninit<Self>]) {
+        crate::gather::gather_sum(src, idx, dst)
+    }
 }
 
 impl Element for f32 {
@@ -80,6 +93,26 @@ impl Element for f32 {
         csc: isize,
     ) {
         crate::gemm::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    }
+
+    fn gather(src: &[f32], idx: &[u32], dst: &mut [MaybeUninit<f32>]) {
+        assert!(idx.len() >= dst.len() && src.len() < 1 << 31);
+        #[cfg(target_arch = "x86_64")]
+        if crate::gather::avx512::available() {
+            // SAFETY: AVX-512F is present and the lengths were checked.
+            return unsafe { crate::gather::avx512::gather(src, idx, dst) };
+        }
+        crate::gather::gather(src, idx, dst)
+    }
+
+    fn gather_sum(src: &[f32], idx: &[u32], dst: &mut [MaybeUninit<f32>]) {
+        assert!(idx.len().is_multiple_of(dst.len().max(1)) && src.len() < 1 << 31);
+        #[cfg(target_arch = "x86_64")]
+        if crate::gather::avx512::available() && !dst.is_empty() {
+            // SAFETY: AVX-512F is present and the lengths were checked.
+            return unsafe { crate::gather::avx512::gather_sum(src, idx, dst) };
+        }
+        crate::gather::gather_sum(src, idx, dst)
     }
 }
 

@@ -34,6 +34,7 @@
 pub mod element;
 pub mod elementwise;
 pub mod error;
+pub mod gather;
 pub mod gemm;
 pub mod layout;
 pub mod matmul;

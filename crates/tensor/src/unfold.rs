@@ -15,8 +15,6 @@
 
 use std::mem::MaybeUninit;
 
-use rayon::prelude::*;
-
 use crate::element::Element;
 use crate::elementwise::{filled, PARALLEL_MIN_LEN};
 use crate::error::{or_panic, ShapeError};
@@ -118,6 +116,7 @@ impl ColumnLayout {
 /// loop per row, whatever the stride, padding or dilation.
 struct TapOffsets {
     offsets: Vec<u32>,
+    taps: usize,
     positions: usize,
     pixels: usize,
 }
@@ -146,6 +145,7 @@ impl TapOffsets {
         }
         TapOffsets {
             offsets,
+            taps: win.kernel[0] * win.kernel[1],
             positions: oh * ow,
             pixels,
         }
@@ -159,22 +159,43 @@ impl TapOffsets {
     /// `row[p] = img[offset[p]]` (zero in the padding): one row of unfold, every entry
     /// written.
     fn gather<E: Element>(&self, t: usize, img: &[E], row: &mut [MaybeUninit<E>]) {
-        let img = &img[..self.pixels];
-        for (d, &o) in row.iter_mut().zip(self.tap(t)) {
-            let o = o as usize;
-            d.write(if o < img.len() { img[o] } else { E::zero() });
-        }
+        E::gather(&img[..self.pixels], self.tap(t), row);
     }
 
-    /// `img[offset[p]] += row[p]` (padding entries dropped): one row of fold.
-    fn scatter_add<E: Element>(&self, t: usize, row: &[E], img: &mut [E]) {
-        let img = &mut img[..self.pixels];
-        for (&v, &o) in row.iter().zip(self.tap(t)) {
-            if let Some(d) = img.get_mut(o as usize) {
-                *d = *d + v;
+    /// fold's table, the inverse of this one: for every pixel, where its column entries
+    /// are, as offsets from the first tap's row of its (image, channel) when tap `t`'s row
+    /// starts `t·tap_stride` after it. `sources` rows (the most taps any pixel has) of
+    /// `pixels` entries, row `s` holding every pixel's `s`-th source in increasing tap
+    /// order, `u32::MAX` where a pixel has fewer. `None` if an offset would not fit in 31
+    /// bits (the vector gather's signed index).
+    fn sources(&self, tap_stride: usize) -> Option<PixelSources> {
+        let span = (self.taps - 1) * tap_stride + self.positions;
+        if span >= 1 << 31 {
+            return None;
+        }
+        let mut count = vec![0usize; self.pixels];
+        let mut idx: Vec<u32> = Vec::new();
+        for t in 0..self.taps {
+            for (p, &q) in self.tap(t).iter().enumerate() {
+                let Some(slot) = count.get_mut(q as usize) else {
+                    continue;
+                };
+                if idx.len() <= *slot * self.pixels {
+                    idx.resize((*slot + 1) * self.pixels, u32::MAX);
+                }
+                idx[*slot * self.pixels + q as usize] = (t * tap_stride + p) as u32;
+                *slot += 1;
             }
         }
+        Some(PixelSources { idx, span })
     }
+}
+
+/// For every pixel of a plane, the column entries that fold adds onto it (see
+/// [`TapOffsets::sources`]), and how far past the plane's first row they reach.
+struct PixelSources {
+    idx: Vec<u32>,
+    span: usize,
 }
 
 impl<E: Element> Tensor<E> {
@@ -300,20 +321,32 @@ impl<E: Element> Tensor<E> {
         let cols = self.contiguous();
         let src = cols.as_slice().expect("contiguous");
         let taps = TapOffsets::new(win, size, out_size);
-        let mut out = vec![E::zero(); n * c * h * w];
-        let add = |(nc, img): (usize, &mut [E])| {
-            for t in 0..kk {
-                let start = layout.row([nc / c, nc % c, t], dims);
-                taps.scatter_add(t, &src[start..start + l], img);
-            }
+        // Tap t's row of an (image, channel) is t·stride after its tap 0's, in both layouts.
+        let tap_stride = match layout {
+            ColumnLayout::PerImage => l,
+            ColumnLayout::Batched => n * l,
         };
-        if h * w > 0 {
-            if out.len() >= PARALLEL_MIN_LEN {
-                out.par_chunks_mut(h * w).enumerate().for_each(add);
-            } else {
-                out.chunks_mut(h * w).enumerate().for_each(add);
-            }
-        }
+        let sources = taps.sources(tap_stride).ok_or_else(|| {
+            ShapeError::new(
+                "fold",
+                format!("columns {:?} too large to fold", self.shape()),
+            )
+        })?;
+        // Each pixel is the sum of its sources in increasing tap order, written once: the
+        // planes are independent, so chunks of whole planes go to rayon.
+        let plane = h * w;
+        let planes_per_chunk = (PARALLEL_MIN_LEN / 4 / plane.max(1)).max(1);
+        let out = filled(
+            n * c * plane,
+            planes_per_chunk * plane.max(1),
+            |start, chunk| {
+                for (k, dst) in chunk.chunks_mut(plane.max(1)).enumerate() {
+                    let nc = start / plane + k;
+                    let first = layout.row([nc / c, nc % c, 0], dims);
+                    E::gather_sum(&src[first..first + sources.span], &sources.idx, dst);
+                }
+            },
+        );
         Tensor::try_from_vec(out, &[n, c, h, w])
     }
 
