@@ -41,6 +41,7 @@ pub mod matmul;
 pub mod random;
 pub mod reduce;
 pub mod shape;
+pub mod simd;
 pub mod tensor;
 pub mod unfold;
 
