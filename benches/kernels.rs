@@ -154,6 +154,7 @@ fn gemm_cases() -> Vec<GemmCase> {
         case("64x1024 · 1024x784", 64, 1024, 784, false, false),
         case("64x784 · 784x512", 64, 784, 512, false, false),
         case("128x1024 · 1024x3136", 128, 1024, 3136, false, false),
+        case("128x3136 · (1024x3136)ᵀ", 128, 3136, 1024, false, true),
         case("1024x128 · 128x3136", 1024, 128, 3136, false, false),
         case("64x16 · 16x12544", 64, 16, 12544, false, false),
         case("128x1024 · 1024x49", 128, 1024, 49, false, false),
