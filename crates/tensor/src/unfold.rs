@@ -333,20 +333,45 @@ impl<E: Element> Tensor<E> {
             )
         })?;
         // Each pixel is the sum of its sources in increasing tap order, written once: the
-        // planes are independent, so chunks of whole planes go to rayon.
+        // planes are independent, so chunks of whole planes go to rayon. The planes are
+        // visited in the order of their columns: per image for `PerImage`, per channel for
+        // `Batched` (where consecutive images' rows are adjacent, so the reads stream), and
+        // the channel-major planes are then put in image order.
         let plane = h * w;
         let planes_per_chunk = (PARALLEL_MIN_LEN / 4 / plane.max(1)).max(1);
-        let out = filled(
+        let order = |i: usize| match layout {
+            ColumnLayout::PerImage => (i / c, i % c),
+            ColumnLayout::Batched => (i % n, i / n),
+        };
+        let folded = filled(
             n * c * plane,
             planes_per_chunk * plane.max(1),
             |start, chunk| {
                 for (k, dst) in chunk.chunks_mut(plane.max(1)).enumerate() {
-                    let nc = start / plane + k;
-                    let first = layout.row([nc / c, nc % c, 0], dims);
+                    let (nn, cc) = order(start / plane.max(1) + k);
+                    let first = layout.row([nn, cc, 0], dims);
                     E::gather_sum(&src[first..first + sources.span], &sources.idx, dst);
                 }
             },
         );
+        let out = if layout == ColumnLayout::Batched && c > 1 && n > 1 {
+            filled(
+                n * c * plane,
+                planes_per_chunk * plane.max(1),
+                |start, chunk| {
+                    for (k, dst) in chunk.chunks_mut(plane.max(1)).enumerate() {
+                        let i = start / plane.max(1) + k;
+                        let (nn, cc) = (i / c, i % c);
+                        let from = (cc * n + nn) * plane;
+                        for (d, &v) in dst.iter_mut().zip(&folded[from..from + plane]) {
+                            d.write(v);
+                        }
+                    }
+                },
+            )
+        } else {
+            folded
+        };
         Tensor::try_from_vec(out, &[n, c, h, w])
     }
 
