@@ -98,7 +98,7 @@ impl Element for f32 {
     fn gather(src: &[f32], idx: &[u32], dst: &mut [MaybeUninit<f32>]) {
         assert!(idx.len() >= dst.len() && src.len() < 1 << 31);
         #[cfg(target_arch = "x86_64")]
-        if crate::gather::avx512::available() {
+        if crate::simd::has_avx512() {
             // SAFETY: AVX-512F is present and the lengths were checked.
             return unsafe { crate::gather::avx512::gather(src, idx, dst) };
         }
@@ -108,7 +108,7 @@ impl Element for f32 {
     fn gather_sum(src: &[f32], idx: &[u32], dst: &mut [MaybeUninit<f32>]) {
         assert!(idx.len().is_multiple_of(dst.len().max(1)) && src.len() < 1 << 31);
         #[cfg(target_arch = "x86_64")]
-        if crate::gather::avx512::available() && !dst.is_empty() {
+        if crate::simd::has_avx512() && !dst.is_empty() {
             // SAFETY: AVX-512F is present and the lengths were checked.
             return unsafe { crate::gather::avx512::gather_sum(src, idx, dst) };
         }

@@ -42,11 +42,6 @@ pub(crate) mod avx512 {
     use std::arch::x86_64::*;
     use std::mem::MaybeUninit;
 
-    /// Whether the CPU has AVX-512F (a cached CPUID bit: one relaxed load).
-    pub(crate) fn available() -> bool {
-        is_x86_feature_detected!("avx512f")
-    }
-
     /// [`super::gather`] for `f32`.
     ///
     /// # Safety

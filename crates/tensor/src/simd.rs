@@ -8,7 +8,9 @@
 //! operations are the same IEEE operations in the same order (Rust never fuses `a·b + c`
 //! on its own), so both give the same bits; only the width changes.
 
-/// Whether the CPU has AVX-512F (a cached CPUID bit: one relaxed load).
+/// Whether the CPU has AVX-512F: the one check every AVX-512 path of the workspace asks
+/// (`is_x86_feature_detected!` caches the CPUID result in a static, so a call is one
+/// relaxed atomic load).
 #[inline]
 pub fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]

@@ -32,6 +32,9 @@ const LAYOUTS: [Layout; 4] = [
     Layout::BroadcastRows,
 ];
 
+/// The layouts C can have (it is written, so it cannot be a broadcast).
+const C_LAYOUTS: [Layout; 3] = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped];
+
 /// An `r×c` matrix in `layout`, filled from `fill` (one value per stored element).
 fn matrix(r: usize, c: usize, layout: Layout, mut fill: impl FnMut() -> f32) -> Strided {
     let (rs, cs, len) = match layout {
@@ -136,17 +139,33 @@ fn check(
     }
 }
 
+/// [`check`] on one shape in every layout of A, B and C, with each `(α, β)`.
+fn check_every_layout(
+    (m, k, n): (usize, usize, usize),
+    alpha_beta: &[(f32, f32)],
+    rng: &mut ChaCha8Rng,
+) {
+    for la in LAYOUTS {
+        for lb in LAYOUTS {
+            for lc in C_LAYOUTS {
+                for &(alpha, beta) in alpha_beta {
+                    check(m, k, n, (la, lb, lc), alpha, beta, rng);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_size_to_40_in_every_layout() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let c_layouts = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped];
     for m in 0..=40 {
         for k in 0..=40 {
             for n in 0..=40 {
                 // Every size triple once, in a layout and α/β chosen at random.
                 let la = LAYOUTS[rng.gen_range(0..4)];
                 let lb = LAYOUTS[rng.gen_range(0..4)];
-                let lc = c_layouts[rng.gen_range(0..3)];
+                let lc = C_LAYOUTS[rng.gen_range(0..3)];
                 let (alpha, beta) =
                     [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0), (2.0, 0.0)][rng.gen_range(0..4)];
                 check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
@@ -166,15 +185,7 @@ fn every_layout_combination_on_edge_sizes() {
         (7, 513, 15),
         (2, 2, 2),
     ] {
-        for la in LAYOUTS {
-            for lb in LAYOUTS {
-                for lc in [Layout::RowMajor, Layout::ColMajor, Layout::Gapped] {
-                    for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (0.75, -1.5)] {
-                        check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
-                    }
-                }
-            }
-        }
+        check_every_layout((m, k, n), &[(1.0, 0.0), (1.0, 1.0), (0.75, -1.5)], &mut rng);
     }
 }
 
@@ -257,24 +268,31 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 /// `C = A·B` on a pool of `threads` rayon threads.
 fn product_on(
     threads: usize,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    b: &[f32],
-    transposed_b: bool,
+    shape: (usize, usize, usize),
+    (a, b): (&[f32], &[f32]),
+    transposed: (bool, bool),
 ) -> Vec<f32> {
-    pool(threads).install(|| product(m, k, n, a, b, transposed_b))
+    pool(threads).install(|| product(shape, (a, b), transposed))
 }
 
-/// `C = A·B` on the calling thread's rayon pool (A row-major, B row-major or transposed).
-fn product(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], transposed_b: bool) -> Vec<f32> {
-    let mut c = vec![0.0f32; m * n];
+/// `C = A·B` on the calling thread's rayon pool, A and B row-major (`false`) or read
+/// through transposed views; C starts as NaN (β = 0: it must not be read).
+fn product(
+    (m, k, n): (usize, usize, usize),
+    (a, b): (&[f32], &[f32]),
+    (transposed_a, transposed_b): (bool, bool),
+) -> Vec<f32> {
+    let (rsa, csa) = if transposed_a {
+        (1, m as isize)
+    } else {
+        (k as isize, 1)
+    };
     let (rsb, csb) = if transposed_b {
         (1, k as isize)
     } else {
         (n as isize, 1)
     };
+    let mut c = vec![f32::NAN; m * n];
     unsafe {
         sgemm(
             m,
@@ -282,8 +300,8 @@ fn product(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], transposed_b: boo
             n,
             1.0,
             a.as_ptr(),
-            k as isize,
-            1,
+            rsa,
+            csa,
             b.as_ptr(),
             rsb,
             csb,
@@ -311,12 +329,12 @@ fn nested_and_outside_calls_agree_with_one_thread() {
     let (m, k, n) = (64, 256, 256);
     let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
     let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
-    let one = product_on(1, m, k, n, &a, &b, false);
+    let one = product_on(1, (m, k, n), (&a, &b), (false, false));
     let two = pool(2);
     let nested: Vec<Vec<f32>> = two.install(|| {
         (0..16)
             .into_par_iter()
-            .map(|_| product(m, k, n, &a, &b, false))
+            .map(|_| product((m, k, n), (&a, &b), (false, false)))
             .collect()
     });
     assert!(
@@ -327,7 +345,7 @@ fn nested_and_outside_calls_agree_with_one_thread() {
         s.spawn(|| {
             // A thread outside any pool: `sgemm` uses the global pool.
             (0..16)
-                .map(|_| product(m, k, n, &a, &b, false))
+                .map(|_| product((m, k, n), (&a, &b), (false, false)))
                 .collect::<Vec<_>>()
         })
         .join()
@@ -351,8 +369,8 @@ fn one_and_two_threads_agree_bit_for_bit() {
         let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
         for transposed_b in [false, true] {
-            let one = product_on(1, m, k, n, &a, &b, transposed_b);
-            let two = product_on(2, m, k, n, &a, &b, transposed_b);
+            let one = product_on(1, (m, k, n), (&a, &b), (false, transposed_b));
+            let two = product_on(2, (m, k, n), (&a, &b), (false, transposed_b));
             assert!(same_bits(&one, &two), "{m}x{k}x{n}: 1 and 2 threads differ");
         }
     }
@@ -432,7 +450,6 @@ fn c_at_every_offset_in_a_cache_line() {
 #[test]
 fn short_k_in_every_layout() {
     let mut rng = ChaCha8Rng::seed_from_u64(8);
-    let c_layouts = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped];
     let transposes = [Layout::RowMajor, Layout::ColMajor];
     let alpha_beta = [(1.0, 0.0), (1.0, 1.0), (-0.5, 2.0), (2.0, 0.0)];
     for k in 1..=17 {
@@ -446,7 +463,7 @@ fn short_k_in_every_layout() {
         ] {
             for la in transposes {
                 for lb in transposes {
-                    let lc = c_layouts[rng.gen_range(0..3)];
+                    let lc = C_LAYOUTS[rng.gen_range(0..3)];
                     let (alpha, beta) = alpha_beta[rng.gen_range(0..4)];
                     check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
                 }
@@ -475,15 +492,7 @@ fn matrix_times_up_to_four_vectors_in_every_layout() {
         (1000, 17, 1),
         (1, 31, 70),
     ] {
-        for la in LAYOUTS {
-            for lb in LAYOUTS {
-                for lc in [Layout::RowMajor, Layout::ColMajor, Layout::Gapped] {
-                    for (alpha, beta) in [(1.0, 0.0), (0.75, -1.5)] {
-                        check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
-                    }
-                }
-            }
-        }
+        check_every_layout((m, k, n), &[(1.0, 0.0), (0.75, -1.5)], &mut rng);
     }
 }
 
@@ -501,52 +510,13 @@ fn long_k_on_a_small_c() {
     ] {
         for la in LAYOUTS {
             for lb in LAYOUTS {
-                let lc = [Layout::RowMajor, Layout::ColMajor, Layout::Gapped][rng.gen_range(0..3)];
+                let lc = C_LAYOUTS[rng.gen_range(0..3)];
                 for (alpha, beta) in [(1.0, 0.0), (0.75, -1.5)] {
                     check(m, k, n, (la, lb, lc), alpha, beta, &mut rng);
                 }
             }
         }
     }
-}
-
-/// `C = A·B` on a pool of `threads` threads, A and B row-major (`false`) or transposed.
-fn product_in_layout(
-    threads: usize,
-    (m, k, n): (usize, usize, usize),
-    (a, b): (&[f32], &[f32]),
-    (transposed_a, transposed_b): (bool, bool),
-) -> Vec<f32> {
-    let (rsa, csa) = if transposed_a {
-        (1, m as isize)
-    } else {
-        (k as isize, 1)
-    };
-    let (rsb, csb) = if transposed_b {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
-    let mut c = vec![f32::NAN; m * n];
-    pool(threads).install(|| unsafe {
-        sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    });
-    c
 }
 
 /// The thin shapes of a GAN's training step (short k, matrix-vector, long k on a small C),
@@ -574,8 +544,8 @@ fn thin_products_agree_on_one_and_two_threads() {
         let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
         for layout in [(false, false), (false, true), (true, false), (true, true)] {
-            let one = product_in_layout(1, shape, (&a, &b), layout);
-            let two = product_in_layout(2, shape, (&a, &b), layout);
+            let one = product_on(1, shape, (&a, &b), layout);
+            let two = product_on(2, shape, (&a, &b), layout);
             assert!(
                 same_bits(&one, &two),
                 "{m}x{k}x{n} {layout:?}: 1 and 2 threads differ"

@@ -208,47 +208,17 @@ impl Drop for Gate<'_> {
     }
 }
 
-/// `C ← α·A·B + β·C` with `m, n, k ≥ 1` and `α ≠ 0`, on a CPU with AVX-512F.
+/// `C ← α·A·B + β·C` (`c` is m×n, with its α and β) with `m, n, k ≥ 1` and `α ≠ 0`, on a
+/// CPU with AVX-512F: on rayon's threads when the product is large enough.
 ///
 /// # Safety
 /// As for [`super::sgemm`].
-#[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn gemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: *const f32,
-    rsa: isize,
-    csa: isize,
-    b: *const f32,
-    rsb: isize,
-    csb: isize,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-) {
-    let a = Strided {
-        ptr: a,
-        rs: rsa,
-        cs: csa,
-    };
-    let b = Strided {
-        ptr: b,
-        rs: rsb,
-        cs: csb,
-    };
-    let c = CTile {
-        c,
-        rsc,
-        csc,
-        rows: m,
-        cols: n,
-        alpha,
-        beta,
-    };
-    let flops = m.saturating_mul(n).saturating_mul(k).saturating_mul(2);
+pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) {
+    let flops = c
+        .rows
+        .saturating_mul(c.cols)
+        .saturating_mul(k)
+        .saturating_mul(2);
     let parallel = flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1;
     blocks(k, a, b, c, parallel);
 }

@@ -72,7 +72,7 @@ pub unsafe fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
-    if !has_avx512() {
+    if !crate::simd::has_avx512() {
         matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
         return;
     }
@@ -112,23 +112,10 @@ pub unsafe fn sgemm(
         }
         if n < NARROW_N && m > n {
             // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
-            blocking::gemm(n, k, m, alpha, b, csb, rsb, a, csa, rsa, beta, c, csc, rsc);
+            blocking::gemm(k, b_op.t(), a_op.t(), c_op.t());
         } else {
-            blocking::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+            blocking::gemm(k, a_op, b_op, c_op);
         }
-    }
-}
-
-/// Whether the CPU has AVX-512F. `is_x86_feature_detected!` caches the CPUID result in
-/// a static, so each call is one relaxed atomic load.
-fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
     }
 }
 
