@@ -2,8 +2,10 @@
 //! broadcasting.
 
 use ndarray::Axis;
+use rayon::prelude::*;
 
 use crate::element::Element;
+use crate::elementwise::PARALLEL_MIN_LEN;
 use crate::error::{or_panic, ShapeError};
 use crate::shape::{broadcasts_to, normalize_axes, reduced_shape};
 use crate::tensor::Tensor;
@@ -46,13 +48,18 @@ impl<E: Element> Tensor<E> {
         let Some((&last, rest)) = axes.split_last() else {
             return Ok(self.clone());
         };
+        let out_shape = reduced_shape(self.shape(), &axes, keepdim);
+        if let (Some(x), Some([outer, mid, inner])) = (self.as_slice(), around(self.shape(), &axes))
+        {
+            return Ok(Self::from_vec(sum_around(x, outer, mid, inner), &out_shape));
+        }
         let mut a = self.data.sum_axis(Axis(last));
         for &ax in rest.iter().rev() {
             a = a.sum_axis(Axis(ax));
         }
         // `reshape`, not ndarray's `into_shape_with_order`: a strided input (a transposed
         // view, say) leaves `a` in a non-row-major layout that the latter refuses.
-        Ok(Self::from_array(a).reshape(&reduced_shape(self.shape(), &axes, keepdim)))
+        Ok(Self::from_array(a).reshape(&out_shape))
     }
 
     /// `Σ` over `axes` (panics on an invalid axis).
@@ -114,4 +121,94 @@ impl<E: Element> Tensor<E> {
     pub fn sum_to(&self, shape: &[usize]) -> Self {
         or_panic(self.try_sum_to(shape))
     }
+}
+
+/// When the reduced `axes` (sorted) are a leading run and a trailing run of `shape` (either
+/// may be empty), the sizes `(outer, mid, inner)` of `[reduced…, kept…, reduced…]`: a
+/// row-major tensor is then `outer` blocks of `mid` runs of `inner` elements. This covers
+/// the bias gradients (`[N, C, H, W] → [C]`, `[N, F] → [F]`) and batch-norm statistics.
+fn around(shape: &[usize], axes: &[usize]) -> Option<[usize; 3]> {
+    let lead = axes
+        .iter()
+        .enumerate()
+        .take_while(|&(i, &a)| i == a)
+        .count();
+    let trail = &axes[lead..];
+    let first_trailing = shape.len() - trail.len();
+    if trail
+        .iter()
+        .enumerate()
+        .any(|(i, &a)| a != first_trailing + i)
+    {
+        return None;
+    }
+    let size = |r: std::ops::Range<usize>| shape[r].iter().product::<usize>();
+    if size(lead..first_trailing) == 1 {
+        // Everything is reduced into one output: one long run.
+        return Some([1, 1, shape.iter().product()]);
+    }
+    Some([
+        size(0..lead),
+        size(lead..first_trailing),
+        size(first_trailing..shape.len()),
+    ])
+}
+
+/// `out[m] = Σ_o Σ_i x[o, m, i]` over a row-major `[outer, mid, inner]` block. Each output
+/// is summed in a fixed order whatever the number of threads (its runs in `o` order, each
+/// run in [`LANES`] interleaved partial sums then added pairwise; for `inner = 1`, rows in
+/// order), and outputs are split over threads in fixed-size groups.
+fn sum_around<E: Element>(x: &[E], outer: usize, mid: usize, inner: usize) -> Vec<E> {
+    let sum_group = |first: usize, out: &mut [E]| {
+        if inner == 1 {
+            // Rows added in order, a vector of outputs at a time.
+            for row in x.chunks_exact(mid) {
+                for (o, &v) in out.iter_mut().zip(&row[first..]) {
+                    *o = *o + v;
+                }
+            }
+            return;
+        }
+        for (j, o) in out.iter_mut().enumerate() {
+            for b in 0..outer {
+                let start = (b * mid + first + j) * inner;
+                *o = *o + lane_sum(&x[start..start + inner]);
+            }
+        }
+    };
+    let mut out = vec![E::zero(); mid];
+    if x.len() < PARALLEL_MIN_LEN || mid < 2 {
+        sum_group(0, &mut out);
+    } else {
+        // Groups of about `PARALLEL_MIN_LEN / 4` inputs each.
+        let group = (PARALLEL_MIN_LEN / 4 / (outer * inner)).clamp(1, mid.div_ceil(2));
+        out.par_chunks_mut(group)
+            .enumerate()
+            .for_each(|(i, c)| sum_group(i * group, c));
+    }
+    out
+}
+
+/// Partial sums kept in a run's sum: enough independent additions to fill a vector.
+const LANES: usize = 16;
+
+/// `Σ run` as [`LANES`] interleaved partial sums (element `i` into lane `i mod LANES`),
+/// added pairwise at the end, then the tail in order.
+#[inline]
+fn lane_sum<E: Element>(run: &[E]) -> E {
+    let mut lanes = [E::zero(); LANES];
+    let mut chunks = run.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l = *l + v;
+        }
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            lanes[i] = lanes[i] + lanes[i + width];
+        }
+    }
+    chunks.remainder().iter().fold(lanes[0], |acc, &v| acc + v)
 }

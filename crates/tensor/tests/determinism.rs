@@ -45,6 +45,11 @@ fn run_kernels() -> Vec<(&'static str, Tensor<f32>)> {
         ("sum", x.sum()),
         ("sum_to", x.reshape(&[1024, 1024]).sum_to(&[1, 1024])),
         ("mean_axes", col_t.mean_axes(&[1], false)),
+        ("bias gradient", img.sum_axes(&[0, 2, 3], false)),
+        (
+            "sum over rows",
+            x.reshape(&[8, 1 << 17]).sum_axes(&[0], false),
+        ),
     ]
 }
 

@@ -91,6 +91,11 @@ fn reductions_over_every_axis_set<E: Element>() {
     check_reductions(&randn::<E>(&[1], 3));
     check_reductions(&randn::<E>(&[5, 7, 33], 4).permute(&[2, 0, 1]));
     check_reductions(&randn::<E>(&[9, 40], 5).narrow(1, 3, 33).t());
+    // Runs longer than the partial sums, with tails; then above the parallel threshold,
+    // with the kept axes in the middle, at the end and at the start.
+    check_reductions(&randn::<E>(&[3, 5, 37], 6));
+    check_reductions(&randn::<E>(&[16, 20, 3, 70], 7));
+    check_reductions(&randn::<E>(&[2, 70_000], 8));
 }
 
 #[test]
