@@ -10,8 +10,8 @@ use rand_distr::uniform::SampleUniform;
 ///
 /// Besides arithmetic it knows how to call the matching SIMD GEMM (gantry's own AVX-512
 /// [`crate::gemm::sgemm`] for `f32`, `matrixmultiply::dgemm` for `f64`), the indexed reads of
-/// unfold and fold ([`crate::gather`], vectorized for `f32`) and its safetensors dtype
-/// name.
+/// unfold and fold ([`crate::gather`], vectorized for `f32`), `tanh` over a slice
+/// ([`crate::tanh`] for `f32`) and its safetensors dtype name.
 pub trait Element:
     Float
     + FromPrimitive
@@ -67,6 +67,15 @@ pub trait Element:
     fn gather_sum(src: &[Self], idx: &[u32], dst: &mut [MaybeUninit<Self>]) {
         crate::gather::gather_sum(src, idx, dst)
     }
+
+    /// `dst[i] = tanh(src[i])` over slices of equal length: libm's `tanh` by default; for
+    /// `f32`, the vectorized [`crate::tanh`] (within 1 ulp of the correctly rounded result).
+    fn tanh_slice(src: &[Self], dst: &mut [MaybeUninit<Self>]) {
+        assert_eq!(src.len(), dst.len(), "tanh: source and destination lengths");
+        for (d, &x) in dst.iter_mut().zip(src) {
+            d.write(x.tanh());
+        }
+    }
 }
 
 impl Element for f32 {
@@ -113,6 +122,10 @@ impl Element for f32 {
             return unsafe { crate::gather::avx512::gather_sum(src, idx, dst) };
         }
         crate::gather::gather_sum(src, idx, dst)
+    }
+
+    fn tanh_slice(src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+        crate::tanh::tanh_slice(src, dst)
     }
 }
 

@@ -285,9 +285,17 @@ impl<E: Element> Tensor<E> {
     pub fn log(&self) -> Self {
         self.map(|a| a.ln())
     }
-    /// `tanh a`.
+    /// `tanh a` ([`Element::tanh_slice`]: for `f32`, the vectorized [`crate::tanh`]).
     pub fn tanh(&self) -> Self {
-        self.map(|a| a.tanh())
+        match self.as_slice() {
+            Some(s) => Self::from_vec(
+                filled(s.len(), CHUNK_LEN, |start, o| {
+                    E::tanh_slice(&s[start..start + o.len()], o)
+                }),
+                self.shape(),
+            ),
+            None => self.contiguous().tanh(),
+        }
     }
     /// `√a`.
     pub fn sqrt(&self) -> Self {

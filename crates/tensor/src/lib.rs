@@ -42,6 +42,7 @@ pub mod random;
 pub mod reduce;
 pub mod shape;
 pub mod simd;
+pub mod tanh;
 pub mod tensor;
 pub mod unfold;
 
