@@ -1,6 +1,7 @@
 //! `Tensor<E>`: an immutable, cheaply clonable n-d array, and its constructors and readers.
 
 use ndarray::{ArcArray, ArrayD, IxDyn};
+use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
@@ -264,28 +265,45 @@ impl<E: Element> Tensor<E> {
     }
 
     /// `Σ x²` over all elements, accumulated in `f64` (so that finite `f32` values whose
-    /// squares overflow `f32` still give a finite sum), read in memory order with eight
-    /// independent partial sums: the order is fixed, so the result is too.
+    /// squares overflow `f32` still give a finite sum), read in memory order in fixed chunks
+    /// of [`NORM_CHUNK`] (on both threads when large), each summed in eight independent
+    /// partial sums, the chunk sums then added in order: the order is fixed, so the result is
+    /// too, whatever the number of threads.
     pub fn squared_norm(&self) -> f64 {
-        const LANES: usize = 8;
-        let sq = |x: &E| {
-            let x = x.to_f64().unwrap_or(f64::NAN);
-            x * x
-        };
         match self.as_slice_memory_order() {
-            Some(s) => {
-                let mut lanes = [0f64; LANES];
-                let mut chunks = s.chunks_exact(LANES);
-                for c in &mut chunks {
-                    for (acc, x) in lanes.iter_mut().zip(c) {
-                        *acc += sq(x);
-                    }
-                }
-                lanes.iter().sum::<f64>() + chunks.remainder().iter().map(sq).sum::<f64>()
-            }
-            None => self.data.fold(0.0, |acc, x| acc + sq(x)),
+            Some(s) if s.len() >= crate::elementwise::PARALLEL_MIN_LEN => s
+                .par_chunks(NORM_CHUNK)
+                .map(squared_sum)
+                .collect::<Vec<f64>>()
+                .iter()
+                .sum(),
+            Some(s) => s.chunks(NORM_CHUNK).map(squared_sum).sum(),
+            None => self.data.fold(0.0, |acc, x| acc + square(x)),
         }
     }
+}
+
+/// Elements per partial sum of [`Tensor::squared_norm`].
+const NORM_CHUNK: usize = 1 << 14;
+
+/// `x²` in `f64`.
+#[inline]
+fn square<E: Element>(x: &E) -> f64 {
+    let x = x.to_f64().unwrap_or(f64::NAN);
+    x * x
+}
+
+/// `Σ x²` in `f64`, in eight interleaved partial sums.
+fn squared_sum<E: Element>(s: &[E]) -> f64 {
+    const LANES: usize = 8;
+    let mut lanes = [0f64; LANES];
+    let mut chunks = s.chunks_exact(LANES);
+    for c in &mut chunks {
+        for (acc, x) in lanes.iter_mut().zip(c) {
+            *acc += square(x);
+        }
+    }
+    lanes.iter().sum::<f64>() + chunks.remainder().iter().map(square).sum::<f64>()
 }
 
 #[cfg(test)]
