@@ -196,7 +196,16 @@ impl Trainer {
     }
 
     /// One generator step, preceded by `n_critic` critic steps.
+    ///
+    /// Run on a rayon worker (as the CLI does), the pool's other workers spin for the
+    /// length of the step instead of sleeping between its parallel kernels
+    /// ([`gantry_tensor::workers::keep_awake`]); the results are the same either way.
     pub fn train_step(&mut self, started: Instant) -> Result<StepLog, TrainError> {
+        gantry_tensor::workers::keep_awake(|| self.step_once(started))
+    }
+
+    /// [`Trainer::train_step`]'s work.
+    fn step_once(&mut self, started: Instant) -> Result<StepLog, TrainError> {
         let (bs, zdim) = (self.config.batch_size, self.config.model.z_dim());
         let objective = self.config.objective;
         let penalty = self.config.penalty;

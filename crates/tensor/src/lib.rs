@@ -45,6 +45,7 @@ pub mod simd;
 pub mod tanh;
 pub mod tensor;
 pub mod unfold;
+pub mod workers;
 
 pub use element::Element;
 pub use error::ShapeError;
