@@ -60,7 +60,14 @@ impl Rule for Adam {
         &["exp_avg", "exp_avg_sq"]
     }
 
-    fn update<E: Element>(&self, p: &mut [E], g: &[E], state: &mut [&mut [E]], lr: f64, step: u64) {
+    fn update<E: Element>(
+        &self,
+        p: &mut [E],
+        g: &[E],
+        state: &mut [&mut [E]],
+        lr: f64,
+        step: u64,
+    ) -> bool {
         let e = E::from_f64_lossy;
         let (b1, b2, eps, wd) = (
             e(self.beta1),
@@ -108,15 +115,19 @@ struct Step<E> {
 }
 
 /// The update of every element (see the module documentation), inlined into each caller
-/// so that each compiles it for its own vector width.
+/// so that each compiles it for its own vector width. Returns whether every `p`, `m` and
+/// `v` it wrote is finite (checked in the same loop, as the values are written).
 #[inline(always)]
-fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) {
+fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) -> bool {
+    let mut finite = true;
     for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
         let g = g + k.l2 * *p;
         *m = *m + (E::one() - k.b1) * (g - *m);
         *v = *v * k.b2 + (E::one() - k.b2) * g * g;
         *p = *p - k.step_size * *m / (v.sqrt() / k.bc2_sqrt + k.eps);
+        finite &= p.is_finite() & m.is_finite() & v.is_finite();
     }
+    finite
 }
 
 /// [`adam`] compiled for AVX-512F: 16 lanes, the same operations, the same bits.
@@ -125,7 +136,13 @@ fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) 
 /// The CPU has AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn adam_avx512<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) {
+unsafe fn adam_avx512<E: Element>(
+    p: &mut [E],
+    g: &[E],
+    m: &mut [E],
+    v: &mut [E],
+    k: Step<E>,
+) -> bool {
     adam(p, g, m, v, k)
 }
 
@@ -163,14 +180,28 @@ mod tests {
             bc2_sqrt: (1.0 - 0.999f32.powi(3)).sqrt(),
         };
         let (mut p1, mut m1, mut v1) = (p0.clone(), m0.clone(), v0.clone());
-        adam(&mut p1, &g, &mut m1, &mut v1, k);
+        assert!(adam(&mut p1, &g, &mut m1, &mut v1, k));
         let (mut p2, mut m2, mut v2) = (p0.clone(), m0, v0);
         // SAFETY: checked above.
-        unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) };
+        assert!(unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) });
         let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_ne!(bits(&p1), bits(&p0), "the step changed nothing");
         assert_eq!(bits(&p1), bits(&p2));
         assert_eq!(bits(&m1), bits(&m2));
         assert_eq!(bits(&v1), bits(&v2));
+        // The in-loop check: a gradient whose square overflows makes `v` infinite (and
+        // `p` stay finite), a NaN gradient makes everything NaN; one element is enough.
+        for bad in [1e22f32, f32::NAN] {
+            let mut g = g.clone();
+            g[n - 3] = bad;
+            let (mut p1, mut m1, mut v1) = (p0.clone(), m1.clone(), v1.clone());
+            let (mut p2, mut m2, mut v2) = (p0.clone(), m1.clone(), v1.clone());
+            assert!(!adam(&mut p1, &g, &mut m1, &mut v1, k), "{bad}");
+            // SAFETY: checked above.
+            assert!(
+                !unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) },
+                "{bad}"
+            );
+        }
     }
 }

@@ -30,7 +30,7 @@ type UpdateChunk<'a, E> = (&'a mut [E], &'a [E], Vec<&'a mut [E]>);
 /// Runs `rule.update` over fixed-size chunks of a parameter, its gradient and its state
 /// slots, in parallel (every rule is elementwise, so chunks are independent and the result
 /// is the same for any number of threads), and returns whether every updated value is
-/// finite, checked while the chunk is still in cache.
+/// finite (each rule checks what it wrote while it is in cache, or in its own loop).
 fn update_in_chunks<R: Rule, E: Element>(
     rule: &R,
     p: &mut [E],
@@ -39,7 +39,6 @@ fn update_in_chunks<R: Rule, E: Element>(
     lr: f64,
     step: u64,
 ) -> bool {
-    let finite = |c: &[E]| c.iter().fold(true, |ok, x| ok & x.is_finite());
     let mut slot_chunks: Vec<_> = slots
         .into_iter()
         .map(|s| s.chunks_mut(UPDATE_CHUNK))
@@ -57,10 +56,7 @@ fn update_in_chunks<R: Rule, E: Element>(
         .collect();
     chunks
         .into_par_iter()
-        .map(|(p, g, mut s)| {
-            rule.update(p, g, &mut s, lr, step);
-            finite(p) && s.iter().all(|s| finite(s))
-        })
+        .map(|(p, g, mut s)| rule.update(p, g, &mut s, lr, step))
         .reduce(|| true, |a, b| a && b)
 }
 
@@ -71,8 +67,23 @@ pub trait Rule: Clone + Sync {
     /// Updates `p` in place, given gradient `g`, the state slots (same length as `p`),
     /// the learning rate and the 1-based step number. Elementwise: element `i` of `p` and
     /// of each slot depends only on element `i` of the inputs, so the optimizer may call
-    /// it on any chunking of a parameter.
-    fn update<E: Element>(&self, p: &mut [E], g: &[E], state: &mut [&mut [E]], lr: f64, step: u64);
+    /// it on any chunking of a parameter. Returns whether every value it wrote (`p` and
+    /// the slots) is finite.
+    fn update<E: Element>(
+        &self,
+        p: &mut [E],
+        g: &[E],
+        state: &mut [&mut [E]],
+        lr: f64,
+        step: u64,
+    ) -> bool;
+}
+
+/// Whether `p` and every state slot hold only finite values: the check of a rule that
+/// does not make it in its own loop, run on a chunk just updated (still in cache).
+fn written_finite<E: Element>(p: &[E], state: &[&mut [E]]) -> bool {
+    let finite = |c: &[E]| c.iter().fold(true, |ok, x| ok & x.is_finite());
+    finite(p) && state.iter().all(|s| finite(s))
 }
 
 /// Parameters that share a learning rate.

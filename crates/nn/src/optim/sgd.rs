@@ -25,7 +25,14 @@ impl Rule for Sgd {
         &["momentum_buffer"]
     }
 
-    fn update<E: Element>(&self, p: &mut [E], g: &[E], state: &mut [&mut [E]], lr: f64, step: u64) {
+    fn update<E: Element>(
+        &self,
+        p: &mut [E],
+        g: &[E],
+        state: &mut [&mut [E]],
+        lr: f64,
+        step: u64,
+    ) -> bool {
         let e = E::from_f64_lossy;
         let (mu, tau, wd, lr) = (
             e(self.momentum),
@@ -50,5 +57,6 @@ impl Rule for Sgd {
             }
             p[i] = p[i] - lr * d;
         }
+        super::written_finite(p, state)
     }
 }
