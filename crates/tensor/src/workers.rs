@@ -36,7 +36,9 @@ pub fn keep_awake<R>(f: impl FnOnce() -> R) -> R {
                         idle = 0;
                     } else if idle < SPINS_BEFORE_YIELDING {
                         idle += 1;
-                        std::hint::spin_loop();
+                        // A pause between polls (≈ 0.3 µs): each poll reads the other
+                        // workers' queues, cache lines the thread pushing jobs writes.
+                        (0..PAUSES_PER_POLL).for_each(|_| std::hint::spin_loop());
                     } else {
                         // Let another process have the core, if one is waiting for it.
                         std::thread::yield_now();
@@ -49,7 +51,10 @@ pub fn keep_awake<R>(f: impl FnOnce() -> R) -> R {
     })
 }
 
-/// Idle polls (a few microseconds' worth) before a spinner starts handing its core to the
+/// `pause` instructions between two idle polls.
+const PAUSES_PER_POLL: u32 = 8;
+
+/// Idle polls (about half a millisecond) before a spinner starts handing its core to the
 /// OS scheduler between polls: on a machine shared with other processes, pure spinning would
 /// take their cores (and, when they take it back, the step's).
 const SPINS_BEFORE_YIELDING: u32 = 1 << 10;
