@@ -246,8 +246,8 @@ impl Trainer {
                 );
                 gradients(&tape, loss, &d_params)
             };
-            last.3 = norm(&grads);
             updates_finite &= self.opt_d.step(&grads);
+            last.3 = self.opt_d.grad_norm();
             if let Penalty::WeightClip { c } = penalty {
                 clip(&d_params, c as f32);
             }
@@ -267,8 +267,8 @@ impl Trainer {
                 gradients(&tape, loss, &g_params),
             )
         };
-        let g_grad_norm = norm(&grads);
         updates_finite &= self.opt_g.step(&grads);
+        let g_grad_norm = self.opt_g.grad_norm();
         if let (Some(ema), Some(beta)) = (&self.g_ema, self.config.ema) {
             ema_update(ema, &self.g, beta as f32);
         }
@@ -536,12 +536,6 @@ fn finite(v: f64, step: usize, what: &str) -> Result<f64, TrainError> {
             what: what.to_string(),
         })
     }
-}
-
-/// `√Σ‖gᵢ‖²` over a list of gradients, accumulated in `f64`: squares of finite `f32`
-/// gradients above ~1.8e19 overflow `f32`, and an infinite norm would be logged as `null`.
-fn norm(grads: &[Tensor<f32>]) -> f64 {
-    grads.iter().map(Tensor::squared_norm).sum::<f64>().sqrt()
 }
 
 /// WGAN's weight clipping: every parameter into `[−c, c]`.

@@ -368,3 +368,50 @@ fn chunked_parallel_updates_equal_one_whole_update() {
     bad[n - 1] = f32::NAN;
     assert!(!opt.step(&[Tensor::from_vec(bad, &[n])]));
 }
+
+/// The gradient norm the optimizer reports is `√Σ g²` over all its parameters' gradients
+/// (summed here in f64 in a plain loop), across several chunks and two groups; a gradient
+/// whose square overflows `f32` still has a finite norm; before any step it is 0.
+#[test]
+fn the_reported_gradient_norm_is_that_of_every_gradient() {
+    let (n, m) = (40_001, 7);
+    let ga: Vec<f32> = (0..n)
+        .map(|i| ((i * 29 % 97) as f32 - 48.0) / 7.0)
+        .collect();
+    let gb: Vec<f32> = (0..m).map(|i| i as f32 - 3.0).collect();
+    let params = |len: usize| Param::new(Tensor::<f32>::zeros(&[len]));
+    let mut opt = Optimizer::with_groups(
+        vec![
+            ParamGroup {
+                params: vec![("a".to_string(), params(n))],
+                lr: 1e-3,
+            },
+            ParamGroup {
+                params: vec![("b".to_string(), params(m))],
+                lr: 1e-2,
+            },
+        ],
+        Sgd::default(),
+    );
+    assert_eq!(opt.grad_norm(), 0.0);
+    let norm = |g: &[&[f32]]| {
+        g.concat()
+            .iter()
+            .map(|&x| f64::from(x).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    for big in [None, Some(3e19f32)] {
+        let mut gb = gb.clone();
+        if let Some(v) = big {
+            gb[2] = v; // its square, 9e38, overflows f32
+        }
+        opt.step(&[
+            Tensor::from_vec(ga.clone(), &[n]),
+            Tensor::from_vec(gb.clone(), &[m]),
+        ]);
+        let (got, want) = (opt.grad_norm(), norm(&[&ga, &gb]));
+        assert!(want.is_finite());
+        assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+    }
+}

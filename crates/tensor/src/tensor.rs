@@ -293,8 +293,10 @@ fn square<E: Element>(x: &E) -> f64 {
     x * x
 }
 
-/// `Σ x²` in `f64`, in eight interleaved partial sums.
-fn squared_sum<E: Element>(s: &[E]) -> f64 {
+/// `Σ x²` over a slice, accumulated in `f64` in eight interleaved partial sums: the sum of
+/// one chunk of [`Tensor::squared_norm`] (the optimizer uses it on the gradient chunks it
+/// updates, while they are in cache).
+pub fn squared_sum<E: Element>(s: &[E]) -> f64 {
     const LANES: usize = 8;
     let mut lanes = [0f64; LANES];
     let mut chunks = s.chunks_exact(LANES);

@@ -15,6 +15,7 @@ pub use adam::Adam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
+use gantry_tensor::tensor::squared_sum;
 use gantry_tensor::{Element, Tensor};
 use rayon::prelude::*;
 
@@ -30,7 +31,8 @@ type UpdateChunk<'a, E> = (&'a mut [E], &'a [E], Vec<&'a mut [E]>);
 /// Runs `rule.update` over fixed-size chunks of a parameter, its gradient and its state
 /// slots, in parallel (every rule is elementwise, so chunks are independent and the result
 /// is the same for any number of threads), and returns whether every updated value is
-/// finite (each rule checks what it wrote while it is in cache, or in its own loop).
+/// finite (each rule checks what it wrote while it is in cache, or in its own loop) and
+/// `Σ g²` (in `f64`, chunk by chunk in order, each chunk read while it is loaded anyway).
 fn update_in_chunks<R: Rule, E: Element>(
     rule: &R,
     p: &mut [E],
@@ -38,7 +40,7 @@ fn update_in_chunks<R: Rule, E: Element>(
     slots: Vec<&mut [E]>,
     lr: f64,
     step: u64,
-) -> bool {
+) -> (bool, f64) {
     let mut slot_chunks: Vec<_> = slots
         .into_iter()
         .map(|s| s.chunks_mut(UPDATE_CHUNK))
@@ -56,8 +58,12 @@ fn update_in_chunks<R: Rule, E: Element>(
         .collect();
     chunks
         .into_par_iter()
-        .map(|(p, g, mut s)| rule.update(p, g, &mut s, lr, step))
-        .reduce(|| true, |a, b| a && b)
+        .map(|(p, g, mut s)| (squared_sum(g), rule.update(p, g, &mut s, lr, step)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold((true, 0.0), |(ok, sq), (chunk_sq, chunk_ok)| {
+            (ok && chunk_ok, sq + chunk_sq)
+        })
 }
 
 /// An update rule: how one parameter changes given its gradient and its state slots.
@@ -102,6 +108,7 @@ pub struct Optimizer<R: Rule, E: Element = f32> {
     pub rule: R,
     state: Vec<Vec<Param<E>>>,
     step: Param<E>,
+    grad_norm: f64,
 }
 
 impl<R: Rule, E: Element> Optimizer<R, E> {
@@ -127,6 +134,7 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
             rule,
             state,
             step: Param::new(Tensor::scalar(E::zero())),
+            grad_norm: 0.0,
         }
     }
 
@@ -159,6 +167,7 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
         );
         let step = self.steps_taken() + 1;
         let mut finite = true;
+        let mut squares = 0.0;
         let mut i = 0;
         for group in &self.groups {
             for (name, p) in &group.params {
@@ -176,13 +185,25 @@ impl<R: Rule, E: Element> Optimizer<R, E> {
                 let mut value = p.borrow_mut();
                 let mut slots: Vec<_> = self.state[i].iter().map(|s| s.borrow_mut()).collect();
                 let views: Vec<&mut [E]> = slots.iter_mut().map(|t| t.make_mut()).collect();
-                finite &= update_in_chunks(&self.rule, value.make_mut(), g, views, group.lr, step);
+                let (ok, sq) =
+                    update_in_chunks(&self.rule, value.make_mut(), g, views, group.lr, step);
+                finite &= ok;
+                squares += sq;
                 i += 1;
             }
         }
         self.step
             .set(Tensor::scalar(E::from_u64(step).expect("step count fits")));
+        self.grad_norm = squares.sqrt();
         finite
+    }
+
+    /// `√Σ‖gᵢ‖²` over the gradients the last [`Optimizer::step`] was given (0 before the
+    /// first), accumulated in `f64`: squares of finite `f32` gradients above ~1.8e19
+    /// overflow `f32`, and an infinite norm would be logged as `null`. Computed during the
+    /// update, as each gradient chunk is read anyway.
+    pub fn grad_norm(&self) -> f64 {
+        self.grad_norm
     }
 
     /// The state as named tensors: `{param}.{slot}` for each parameter, and `step`.
