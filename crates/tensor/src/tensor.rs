@@ -266,7 +266,7 @@ impl<E: Element> Tensor<E> {
 
     /// `Σ x²` over all elements, accumulated in `f64` (so that finite `f32` values whose
     /// squares overflow `f32` still give a finite sum), read in memory order in fixed chunks
-    /// of [`NORM_CHUNK`] (on both threads when large), each summed in eight independent
+    /// of 2¹⁴ elements (on both threads when large), each summed in eight independent
     /// partial sums, the chunk sums then added in order: the order is fixed, so the result is
     /// too, whatever the number of threads.
     pub fn squared_norm(&self) -> f64 {
