@@ -123,6 +123,19 @@ pub(super) unsafe fn transpose_into(
 ) {
     let store_mask = first_lanes(width);
     let mut p = 0;
+    if lines == 16 && width == 16 {
+        // Whole 16×16 blocks with constant trip counts, so the 16 vectors stay in registers
+        // (with `lines` and `len` unknown to the compiler they go through the stack).
+        let src: [*const f32; 16] = std::array::from_fn(&line);
+        while p + 16 <= kc {
+            let rows: [__m512; 16] = std::array::from_fn(|l| _mm512_loadu_ps(src[l].add(p)));
+            let cols = transpose16(rows);
+            for (q, col) in cols.iter().enumerate() {
+                _mm512_storeu_ps(dst.add((p + q) * ld), *col);
+            }
+            p += 16;
+        }
+    }
     while p < kc {
         let len = (kc - p).min(16);
         let load_mask = first_lanes(len);
