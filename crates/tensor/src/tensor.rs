@@ -1,7 +1,6 @@
 //! `Tensor<E>`: an immutable, cheaply clonable n-d array, and its constructors and readers.
 
 use ndarray::{ArcArray, ArrayD, IxDyn};
-use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
@@ -266,17 +265,11 @@ impl<E: Element> Tensor<E> {
 
     /// `Σ x²` over all elements, accumulated in `f64` (so that finite `f32` values whose
     /// squares overflow `f32` still give a finite sum), read in memory order in fixed chunks
-    /// of 2¹⁴ elements (on both threads when large), each summed in eight independent
-    /// partial sums, the chunk sums then added in order: the order is fixed, so the result is
-    /// too, whatever the number of threads.
+    /// of 2¹⁴ elements, each summed in eight independent partial sums, the chunk sums then
+    /// added in order: the order is fixed, so the result is too. (The optimizer sums its
+    /// gradients' squares itself, chunk by chunk with [`squared_sum`], during the update.)
     pub fn squared_norm(&self) -> f64 {
         match self.as_slice_memory_order() {
-            Some(s) if s.len() >= crate::elementwise::PARALLEL_MIN_LEN => s
-                .par_chunks(NORM_CHUNK)
-                .map(squared_sum)
-                .collect::<Vec<f64>>()
-                .iter()
-                .sum(),
             Some(s) => s.chunks(NORM_CHUNK).map(squared_sum).sum(),
             None => self.data.fold(0.0, |acc, x| acc + square(x)),
         }
