@@ -37,7 +37,7 @@ pub use conv::{Conv2d, ConvTranspose2d};
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use module::{param_list, prefixed, Module, Named, Sequential};
-pub use optim::{Adam, Optimizer, ParamGroup, RmsProp, Rule, Sgd};
+pub use optim::{Adam, Optimizer, ParamGroup, RmsProp, Rule, Sgd, Update};
 pub use param::{freeze, gradients, Param, ParamTape};
 pub use spectral_norm::SpectralNorm;
 pub use weight_layer::WeightLayer;

@@ -371,9 +371,15 @@ fn chunked_parallel_updates_equal_one_whole_update() {
 
 /// The gradient norm the optimizer reports is `√Σ g²` over all its parameters' gradients
 /// (summed here in f64 in a plain loop), across several chunks and two groups; a gradient
-/// whose square overflows `f32` still has a finite norm; before any step it is 0.
+/// whose square overflows `f32` still has a finite norm; before any step it is 0. Adam
+/// sums the squares in its own loop, SGD after its loop: both are checked.
 #[test]
 fn the_reported_gradient_norm_is_that_of_every_gradient() {
+    reported_norm_is_that_of_every_gradient(Sgd::default());
+    reported_norm_is_that_of_every_gradient(Adam::default());
+}
+
+fn reported_norm_is_that_of_every_gradient<R: Rule>(rule: R) {
     let (n, m) = (40_001, 7);
     let ga: Vec<f32> = (0..n)
         .map(|i| ((i * 29 % 97) as f32 - 48.0) / 7.0)
@@ -391,7 +397,7 @@ fn the_reported_gradient_norm_is_that_of_every_gradient() {
                 lr: 1e-2,
             },
         ],
-        Sgd::default(),
+        rule,
     );
     assert_eq!(opt.grad_norm(), 0.0);
     let norm = |g: &[&[f32]]| {

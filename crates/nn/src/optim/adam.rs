@@ -6,7 +6,7 @@
 
 use gantry_tensor::Element;
 
-use super::Rule;
+use super::{Rule, Update};
 
 /// Adam's hyperparameters.
 #[derive(Clone, Copy, Debug)]
@@ -67,7 +67,7 @@ impl Rule for Adam {
         state: &mut [&mut [E]],
         lr: f64,
         step: u64,
-    ) -> bool {
+    ) -> Update {
         let e = E::from_f64_lossy;
         let (b1, b2, eps, wd) = (
             e(self.beta1),
@@ -114,20 +114,55 @@ struct Step<E> {
     bc2_sqrt: E,
 }
 
+/// Lanes of the loop in [`adam`]: one AVX-512 vector of `f32`, and 16 partial sums of `g²`.
+const LANES: usize = 16;
+
 /// The update of every element (see the module documentation), inlined into each caller
-/// so that each compiles it for its own vector width. Returns whether every `p`, `m` and
-/// `v` it wrote is finite (checked in the same loop, as the values are written).
+/// so that each compiles it for its own vector width. Checks in the same loop, as the
+/// values are written, whether every `p`, `m` and `v` is finite, and sums `g²` in `f64`
+/// (16 interleaved partial sums, then the tail), so the gradient is read once.
 #[inline(always)]
-fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) -> bool {
+fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) -> Update {
     let mut finite = true;
-    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+    let mut squares = [0f64; LANES];
+    let mut element = |p: &mut E, g: E, m: &mut E, v: &mut E| {
         let g = g + k.l2 * *p;
         *m = *m + (E::one() - k.b1) * (g - *m);
         *v = *v * k.b2 + (E::one() - k.b2) * g * g;
         *p = *p - k.step_size * *m / (v.sqrt() / k.bc2_sqrt + k.eps);
         finite &= p.is_finite() & m.is_finite() & v.is_finite();
+    };
+    let body = p.len() / LANES * LANES;
+    let (pb, pt) = p.split_at_mut(body);
+    let (mb, mt) = m.split_at_mut(body);
+    let (vb, vt) = v.split_at_mut(body);
+    let (gb, gt) = g.split_at(body);
+    let lanes = pb
+        .chunks_exact_mut(LANES)
+        .zip(gb.chunks_exact(LANES))
+        .zip(mb.chunks_exact_mut(LANES).zip(vb.chunks_exact_mut(LANES)));
+    for ((p, g), (m, v)) in lanes {
+        for j in 0..LANES {
+            element(&mut p[j], g[j], &mut m[j], &mut v[j]);
+            squares[j] += square(g[j]);
+        }
     }
-    finite
+    let mut tail = 0.0;
+    for (((p, &g), m), v) in pt.iter_mut().zip(gt).zip(mt).zip(vt) {
+        element(p, g, m, v);
+        tail += square(g);
+    }
+    Update {
+        finite,
+        grad_squares: squares.iter().sum::<f64>() + tail,
+    }
+}
+
+/// `x²` in `f64`.
+#[inline(always)]
+fn square<E: Element>(x: E) -> f64 {
+    let x = x.to_f64().unwrap_or(f64::NAN);
+    x * x
 }
 
 /// [`adam`] compiled for AVX-512F: 16 lanes, the same operations, the same bits.
@@ -142,7 +177,7 @@ unsafe fn adam_avx512<E: Element>(
     m: &mut [E],
     v: &mut [E],
     k: Step<E>,
-) -> bool {
+) -> Update {
     adam(p, g, m, v, k)
 }
 
@@ -180,10 +215,14 @@ mod tests {
             bc2_sqrt: (1.0 - 0.999f32.powi(3)).sqrt(),
         };
         let (mut p1, mut m1, mut v1) = (p0.clone(), m0.clone(), v0.clone());
-        assert!(adam(&mut p1, &g, &mut m1, &mut v1, k));
+        let u1 = adam(&mut p1, &g, &mut m1, &mut v1, k);
         let (mut p2, mut m2, mut v2) = (p0.clone(), m0, v0);
         // SAFETY: checked above.
-        assert!(unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) });
+        let u2 = unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) };
+        assert!(u1.finite && u2.finite);
+        assert_eq!(u1.grad_squares.to_bits(), u2.grad_squares.to_bits());
+        let squares: f64 = g.iter().map(|&x| f64::from(x).powi(2)).sum();
+        assert!((u1.grad_squares - squares).abs() <= 1e-12 * squares);
         let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_ne!(bits(&p1), bits(&p0), "the step changed nothing");
         assert_eq!(bits(&p1), bits(&p2));
@@ -196,10 +235,10 @@ mod tests {
             g[n - 3] = bad;
             let (mut p1, mut m1, mut v1) = (p0.clone(), m1.clone(), v1.clone());
             let (mut p2, mut m2, mut v2) = (p0.clone(), m1.clone(), v1.clone());
-            assert!(!adam(&mut p1, &g, &mut m1, &mut v1, k), "{bad}");
+            assert!(!adam(&mut p1, &g, &mut m1, &mut v1, k).finite, "{bad}");
             // SAFETY: checked above.
             assert!(
-                !unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) },
+                !unsafe { adam_avx512(&mut p2, &g, &mut m2, &mut v2, k) }.finite,
                 "{bad}"
             );
         }

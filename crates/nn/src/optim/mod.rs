@@ -31,8 +31,7 @@ type UpdateChunk<'a, E> = (&'a mut [E], &'a [E], Vec<&'a mut [E]>);
 /// Runs `rule.update` over fixed-size chunks of a parameter, its gradient and its state
 /// slots, in parallel (every rule is elementwise, so chunks are independent and the result
 /// is the same for any number of threads), and returns whether every updated value is
-/// finite (each rule checks what it wrote while it is in cache, or in its own loop) and
-/// `Σ g²` (in `f64`, chunk by chunk in order, each chunk read while it is loaded anyway).
+/// finite and `Σ g²` (each chunk's [`Update`], the sums added chunk by chunk in order).
 fn update_in_chunks<R: Rule, E: Element>(
     rule: &R,
     p: &mut [E],
@@ -58,12 +57,22 @@ fn update_in_chunks<R: Rule, E: Element>(
         .collect();
     chunks
         .into_par_iter()
-        .map(|(p, g, mut s)| (squared_sum(g), rule.update(p, g, &mut s, lr, step)))
+        .map(|(p, g, mut s)| rule.update(p, g, &mut s, lr, step))
         .collect::<Vec<_>>()
         .into_iter()
-        .fold((true, 0.0), |(ok, sq), (chunk_sq, chunk_ok)| {
-            (ok && chunk_ok, sq + chunk_sq)
+        .fold((true, 0.0), |(ok, sq), u| {
+            (ok && u.finite, sq + u.grad_squares)
         })
+}
+
+/// What a rule reports about the chunk it updated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Update {
+    /// Whether every value it wrote (`p` and the state slots) is finite.
+    pub finite: bool,
+    /// `Σ g²` over the chunk's gradient, accumulated in `f64` (the optimizer's
+    /// [`Optimizer::grad_norm`] is the root of their sum).
+    pub grad_squares: f64,
 }
 
 /// An update rule: how one parameter changes given its gradient and its state slots.
@@ -73,8 +82,8 @@ pub trait Rule: Clone + Sync {
     /// Updates `p` in place, given gradient `g`, the state slots (same length as `p`),
     /// the learning rate and the 1-based step number. Elementwise: element `i` of `p` and
     /// of each slot depends only on element `i` of the inputs, so the optimizer may call
-    /// it on any chunking of a parameter. Returns whether every value it wrote (`p` and
-    /// the slots) is finite.
+    /// it on any chunking of a parameter. Reports whether every value it wrote is finite
+    /// and the sum of the gradient's squares.
     fn update<E: Element>(
         &self,
         p: &mut [E],
@@ -82,14 +91,18 @@ pub trait Rule: Clone + Sync {
         state: &mut [&mut [E]],
         lr: f64,
         step: u64,
-    ) -> bool;
+    ) -> Update;
 }
 
-/// Whether `p` and every state slot hold only finite values: the check of a rule that
-/// does not make it in its own loop, run on a chunk just updated (still in cache).
-fn written_finite<E: Element>(p: &[E], state: &[&mut [E]]) -> bool {
+/// The [`Update`] of a rule that does not make its checks in its own loop, taken on a
+/// chunk just updated (still in cache): whether `p` and every state slot hold only
+/// finite values, and `Σ g²` by [`squared_sum`].
+fn checked_after<E: Element>(p: &[E], g: &[E], state: &[&mut [E]]) -> Update {
     let finite = |c: &[E]| c.iter().fold(true, |ok, x| ok & x.is_finite());
-    finite(p) && state.iter().all(|s| finite(s))
+    Update {
+        finite: finite(p) && state.iter().all(|s| finite(s)),
+        grad_squares: squared_sum(g),
+    }
 }
 
 /// Parameters that share a learning rate.

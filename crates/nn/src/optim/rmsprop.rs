@@ -5,7 +5,7 @@
 
 use gantry_tensor::Element;
 
-use super::Rule;
+use super::{Rule, Update};
 
 /// RMSprop's hyperparameters.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +46,7 @@ impl Rule for RmsProp {
         state: &mut [&mut [E]],
         lr: f64,
         _step: u64,
-    ) -> bool {
+    ) -> Update {
         let e = E::from_f64_lossy;
         let (alpha, eps, wd, mu, lr) = (
             e(self.alpha),
@@ -74,6 +74,6 @@ impl Rule for RmsProp {
                 p[i] = p[i] - lr * gi / d;
             }
         }
-        super::written_finite(p, state)
+        super::checked_after(p, g, state)
     }
 }

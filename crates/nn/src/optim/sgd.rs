@@ -5,7 +5,7 @@
 
 use gantry_tensor::Element;
 
-use super::Rule;
+use super::{Rule, Update};
 
 /// SGD's hyperparameters (PyTorch's defaults: all 0, no Nesterov).
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,7 +32,7 @@ impl Rule for Sgd {
         state: &mut [&mut [E]],
         lr: f64,
         step: u64,
-    ) -> bool {
+    ) -> Update {
         let e = E::from_f64_lossy;
         let (mu, tau, wd, lr) = (
             e(self.momentum),
@@ -57,6 +57,6 @@ impl Rule for Sgd {
             }
             p[i] = p[i] - lr * d;
         }
-        super::written_finite(p, state)
+        super::checked_after(p, g, state)
     }
 }
