@@ -33,6 +33,8 @@ pub(crate) enum Op {
     Concat(Vec<usize>, usize),
     /// Batched matrix product `a · b`.
     MatMul(usize, usize),
+    /// `x[n, c, …]·a[c] + b[c]` (inputs `x`, `a`, `b`).
+    ChannelAffine(usize, usize, usize),
     /// im2col into a column layout.
     Unfold(Window2d, ColumnLayout, usize),
     /// col2im from a column layout (the image size is the node's own shape).
@@ -50,6 +52,7 @@ impl Op {
             | Op::Unfold(_, _, x)
             | Op::Fold(_, _, x) => pred(*x),
             Op::Binary(_, a, b) | Op::MatMul(a, b) => pred(*a) || pred(*b),
+            Op::ChannelAffine(x, a, b) => pred(*x) || pred(*a) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
         }
     }
@@ -88,6 +91,15 @@ pub(crate) fn vjp<'t, E: Element>(
                 crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g, [needs(*a), needs(*b)]);
             [(*a, ga), (*b, gb)]
                 .into_iter()
+                .filter_map(|(i, v)| Some((i, v?)))
+                .collect()
+        }
+        Op::ChannelAffine(x, a, b) => {
+            let needs = [needs(*x), needs(*a), needs(*b)];
+            let grads = crate::channel::channel_affine_vjp(tape.at(*x), tape.at(*a), g, needs);
+            [*x, *a, *b]
+                .into_iter()
+                .zip(grads)
                 .filter_map(|(i, v)| Some((i, v?)))
                 .collect()
         }

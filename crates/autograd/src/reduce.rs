@@ -1,4 +1,5 @@
-//! Reduction primitives (sum and max over axes): forward and VJP side by side.
+//! Reduction primitives (sum, biased variance and max over axes): forward and VJP side by
+//! side.
 
 use gantry_tensor::shape::{normalize_axes, reduced_shape};
 use gantry_tensor::{Element, Tensor};
@@ -10,6 +11,7 @@ use crate::tape::Var;
 #[derive(Clone, Debug)]
 pub(crate) enum Reduce {
     Sum { axes: Vec<usize>, keepdim: bool },
+    Var { axes: Vec<usize>, keepdim: bool },
     Max { axes: Vec<usize>, keepdim: bool },
 }
 
@@ -17,12 +19,14 @@ impl Reduce {
     fn forward<E: Element>(&self, x: &Tensor<E>) -> Tensor<E> {
         match self {
             Reduce::Sum { axes, keepdim } => x.sum_axes(axes, *keepdim),
+            Reduce::Var { axes, keepdim } => x.var_axes(axes, *keepdim),
             Reduce::Max { axes, keepdim } => x.max_axes(axes, *keepdim),
         }
     }
 
-    /// Spreads `g` back over the reduced axes: every input of a sum gets `g`; for a max,
-    /// the maximal inputs share it equally (as PyTorch's `amax` does).
+    /// Spreads `g` back over the reduced axes: every input of a sum gets `g`; of a variance
+    /// `(2/N)·(x − μ)·g` (the terms through `μ` cancel, as `Σ(x − μ) = 0`); for a max, the
+    /// maximal inputs share it equally (as PyTorch's `amax` does).
     pub(crate) fn vjp<'t, E: Element>(
         &self,
         x: Var<'t, E>,
@@ -30,11 +34,16 @@ impl Reduce {
         g: Var<'t, E>,
     ) -> Var<'t, E> {
         let shape = x.shape();
-        let (Reduce::Sum { axes, .. } | Reduce::Max { axes, .. }) = self;
+        let (Reduce::Sum { axes, .. } | Reduce::Var { axes, .. } | Reduce::Max { axes, .. }) = self;
         let kept = reduced_shape(&shape, axes, true);
         let g = g.reshape(&kept).broadcast_to(&shape);
         match self {
             Reduce::Sum { .. } => g,
+            Reduce::Var { .. } => {
+                let count: usize = axes.iter().map(|&a| shape[a]).product();
+                let two_over_n = E::from_f64_lossy(2.0 / count as f64);
+                ((x - x.mean_axes(axes, true)) * g).mul_scalar(two_over_n)
+            }
             Reduce::Max { .. } => {
                 let winners = x.value().eq_mask(&y.value().reshape(&kept));
                 let share = winners.div(&winners.sum_axes(axes, true));
@@ -62,6 +71,15 @@ impl<'t, E: Element> Var<'t, E> {
     /// `Σ` over `axes`, keeping them as size 1 if `keepdim`.
     pub fn sum_axes(self, axes: &[usize], keepdim: bool) -> Var<'t, E> {
         self.reduce("sum", axes, keepdim, |axes, keepdim| Reduce::Sum {
+            axes,
+            keepdim,
+        })
+    }
+
+    /// The biased variance over `axes`, `mean((x − mean(x))²)` (÷ N, batch norm's batch
+    /// statistic), in one pass without a tensor of deviations.
+    pub fn var_axes(self, axes: &[usize], keepdim: bool) -> Var<'t, E> {
+        self.reduce("var", axes, keepdim, |axes, keepdim| Reduce::Var {
             axes,
             keepdim,
         })

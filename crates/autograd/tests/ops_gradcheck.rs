@@ -287,6 +287,40 @@ fn reductions() {
         case("sum_axes [0,2] keepdim", vec![any(&s, 84)], |x| {
             x[0].sum_axes(&[0, 2], true)
         }),
+        case("var_axes [0,2]", vec![any(&s, 180)], |x| {
+            x[0].var_axes(&[0, 2], false)
+        }),
+        case("var_axes [1] keepdim", vec![any(&s, 181)], |x| {
+            x[0].var_axes(&[1], true)
+        }),
+        case("var_axes all", vec![any(&s, 182)], |x| {
+            x[0].var_axes(&[0, 1, 2], false)
+        }),
+        // A strided input: the composite fallback of the one-pass kernel.
+        case("var_axes [2] on a transpose", vec![any(&s, 183)], |x| {
+            x[0].permute(&[1, 0, 2]).var_axes(&[0, 2], false)
+        }),
+        case(
+            "channel_affine rank 2",
+            vec![any(&[3, 4], 184), any(&[4], 185), any(&[4], 186)],
+            |x| x[0].channel_affine(x[1], x[2]),
+        ),
+        case(
+            "channel_affine rank 4",
+            vec![any(&[2, 3, 2, 2], 187), any(&[3], 188), any(&[3], 189)],
+            |x| x[0].channel_affine(x[1], x[2]),
+        ),
+        // Batch norm's whole training-mode forward, with the statistics as primitives.
+        case(
+            "batch norm",
+            vec![any(&[4, 3, 2, 2], 190), any(&[3], 191), any(&[3], 192)],
+            |x| {
+                let axes = [0, 2, 3];
+                let scale = x[0].var_axes(&axes, false).add_scalar(1e-5).pow(-0.5) * x[1];
+                let shift = x[2] - x[0].mean_axes(&axes, false) * scale;
+                x[0].channel_affine(scale, shift)
+            },
+        ),
         case("max_axes [1]", vec![grid(&s, 0.0, 85)], |x| {
             x[0].max_axes(&[1], false)
         }),

@@ -58,12 +58,12 @@ impl<E: Element> BatchNorm<E> {
         Self::new(channels, 4)
     }
 
-    /// The axes statistics are taken over, and the shape that broadcasts `[C]` against x.
-    fn layout(&self, c: usize) -> (Vec<usize>, Vec<usize>) {
+    /// The axes statistics are taken over: every axis but the channels'.
+    fn axes(&self) -> Vec<usize> {
         if self.rank == 2 {
-            (vec![0], vec![1, c])
+            vec![0]
         } else {
-            (vec![0, 2, 3], vec![1, c, 1, 1])
+            vec![0, 2, 3]
         }
     }
 }
@@ -77,24 +77,25 @@ impl<E: Element> Module<E> for BatchNorm<E> {
             "BatchNorm: input {s:?} does not match {c} channels (need rank {})",
             self.rank
         );
-        let (axes, bshape) = self.layout(c);
+        let axes = self.axes();
         let eps = E::from_f64_lossy(self.eps);
         let (mean, var) = if self.training.get() {
-            let mean = x.mean_axes(&axes, true);
-            let var = (x - mean).square().mean_axes(&axes, true);
+            // Two reductions that read the batch and write only [C] (the variance squares
+            // the deviations as it sums them).
+            let mean = x.mean_axes(&axes, false);
+            let var = x.var_axes(&axes, false);
             self.update_running(&mean.value(), &var.value(), s.iter().product::<usize>() / c);
             (mean, var)
         } else {
-            let rm = tape.constant(self.running_mean.value().reshape(&bshape));
-            let rv = tape.constant(self.running_var.value().reshape(&bshape));
+            let rm = tape.constant(self.running_mean.value());
+            let rv = tape.constant(self.running_var.value());
             (rm, rv)
         };
         // γ·(x − μ)/√(σ² + ε) + β = x·s + (β − μ·s) with s = γ/√(σ² + ε): the per-channel
-        // scale and shift are [C]-sized, so only two passes touch the whole batch.
-        let scale =
-            (var + eps).pow(E::from_f64_lossy(-0.5)) * tape.param(&self.weight).reshape(&bshape);
-        let shift = tape.param(&self.bias).reshape(&bshape) - mean * scale;
-        x * scale + shift
+        // scale and shift are [C]-sized, so only one pass (`channel_affine`) writes the batch.
+        let scale = (var + eps).pow(E::from_f64_lossy(-0.5)) * tape.param(&self.weight);
+        let shift = tape.param(&self.bias) - mean * scale;
+        x.channel_affine(scale, shift)
     }
     fn params(&self) -> Vec<Named<E>> {
         vec![

@@ -13,7 +13,8 @@
 //! 1. [`element`]: the two element types and their GEMM ([`gemm`]: our AVX-512 `f32` kernel).
 //! 2. [`tensor`]: the `Tensor` type, constructors and readers ([`random`] for seeded ones).
 //! 3. [`shape`]: pure index math (broadcasting, axes, convolution sizes).
-//! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels.
+//! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels ([`channel`]: batch
+//!    norm's per-channel affine map).
 //! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs.
 //!
 //! ```
@@ -31,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+pub mod channel;
 pub mod element;
 pub mod elementwise;
 pub mod error;

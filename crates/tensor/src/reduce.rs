@@ -1,5 +1,5 @@
-//! Reductions over any set of axes (sum, mean, max), and `sum_to`, the adjoint of
-//! broadcasting.
+//! Reductions over any set of axes (sum, mean, variance, max), and `sum_to`, the adjoint
+//! of broadcasting.
 
 use ndarray::Axis;
 use rayon::prelude::*;
@@ -51,7 +51,8 @@ impl<E: Element> Tensor<E> {
         let out_shape = reduced_shape(self.shape(), &axes, keepdim);
         if let (Some(x), Some([outer, mid, inner])) = (self.as_slice(), around(self.shape(), &axes))
         {
-            return Ok(Self::from_vec(sum_around(x, outer, mid, inner), &out_shape));
+            let sums = sum_around(x, outer, mid, inner, |_, v| v);
+            return Ok(Self::from_vec(sums, &out_shape));
         }
         let mut a = self.data.sum_axis(Axis(last));
         for &ax in rest.iter().rev() {
@@ -73,6 +74,33 @@ impl<E: Element> Tensor<E> {
         let s = self.sum_axes(&axes, keepdim);
         let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
         s.mul_scalar(E::one() / E::from_usize(count).expect("count fits"))
+    }
+
+    /// The biased variance over `axes`, `mean((x − μ)²)` with `μ = mean(x)` (÷ N, like
+    /// batch norm's batch statistics; NaN where the axes hold no element). Over a leading
+    /// and a trailing run of axes, the deviations are squared and summed in one pass,
+    /// without a tensor of them, in the order `(x − μ).square().mean_axes(axes)` sums them:
+    /// the same bits.
+    pub fn var_axes(&self, axes: &[usize], keepdim: bool) -> Self {
+        let axes = or_panic(self.checked_axes("var", axes));
+        let mean = self.mean_axes(&axes, true);
+        if let (Some(x), Some([outer, mid, inner]), Some(mu)) = (
+            self.as_slice(),
+            around(self.shape(), &axes),
+            mean.as_slice(),
+        ) {
+            if !axes.is_empty() {
+                let sums = sum_around(x, outer, mid, inner, |m, v| {
+                    let d = v - mu[m];
+                    d * d
+                });
+                let count: usize = axes.iter().map(|&a| self.shape()[a]).product();
+                let out_shape = reduced_shape(self.shape(), &axes, keepdim);
+                return Self::from_vec(sums, &out_shape)
+                    .mul_scalar(E::one() / E::from_usize(count).expect("count fits"));
+            }
+        }
+        self.sub(&mean).square().mean_axes(&axes, keepdim)
     }
 
     /// The maximum over `axes` (NaN-propagating).
@@ -154,25 +182,33 @@ fn around(shape: &[usize], axes: &[usize]) -> Option<[usize; 3]> {
     ])
 }
 
-/// `out[m] = Σ_o Σ_i x[o, m, i]` over a row-major `[outer, mid, inner]` block. Each output
-/// is summed in a fixed order whatever the number of threads (its runs in `o` order, each
-/// run in [`LANES`] interleaved partial sums then added pairwise; for `inner = 1`, rows in
-/// order), and outputs are split over threads in fixed-size groups.
-fn sum_around<E: Element>(x: &[E], outer: usize, mid: usize, inner: usize) -> Vec<E> {
+/// `out[m] = Σ_o Σ_i term(m, x[o, m, i])` over a row-major `[outer, mid, inner]` block
+/// (`term` is `|_, v| v` for a plain sum). Each output is summed in a fixed order whatever
+/// the number of threads (its runs in `o` order, each run in [`LANES`] interleaved partial
+/// sums then added pairwise; for `inner = 1`, rows in order), and outputs are split over
+/// threads in fixed-size groups.
+fn sum_around<E: Element>(
+    x: &[E],
+    outer: usize,
+    mid: usize,
+    inner: usize,
+    term: impl Fn(usize, E) -> E + Sync,
+) -> Vec<E> {
     let sum_group = |first: usize, out: &mut [E]| {
         if inner == 1 {
             // Rows added in order, a vector of outputs at a time.
             for row in x.chunks_exact(mid) {
-                for (o, &v) in out.iter_mut().zip(&row[first..]) {
-                    *o = *o + v;
+                for (j, (o, &v)) in out.iter_mut().zip(&row[first..]).enumerate() {
+                    *o = *o + term(first + j, v);
                 }
             }
             return;
         }
         for (j, o) in out.iter_mut().enumerate() {
+            let m = first + j;
             for b in 0..outer {
-                let start = (b * mid + first + j) * inner;
-                *o = *o + lane_sum(&x[start..start + inner]);
+                let start = (b * mid + m) * inner;
+                *o = *o + lane_sum(&x[start..start + inner], |v| term(m, v));
             }
         }
     };
@@ -192,15 +228,15 @@ fn sum_around<E: Element>(x: &[E], outer: usize, mid: usize, inner: usize) -> Ve
 /// Partial sums kept in a run's sum: enough independent additions to fill a vector.
 const LANES: usize = 16;
 
-/// `Σ run` as [`LANES`] interleaved partial sums (element `i` into lane `i mod LANES`),
-/// added pairwise at the end, then the tail in order.
+/// `Σ term(v)` over a run as [`LANES`] interleaved partial sums (element `i` into lane
+/// `i mod LANES`), added pairwise at the end, then the tail in order.
 #[inline]
-fn lane_sum<E: Element>(run: &[E]) -> E {
+fn lane_sum<E: Element>(run: &[E], term: impl Fn(E) -> E) -> E {
     let mut lanes = [E::zero(); LANES];
     let mut chunks = run.chunks_exact(LANES);
     for c in &mut chunks {
         for (l, &v) in lanes.iter_mut().zip(c) {
-            *l = *l + v;
+            *l = *l + term(v);
         }
     }
     let mut width = LANES;
@@ -210,5 +246,8 @@ fn lane_sum<E: Element>(run: &[E]) -> E {
             lanes[i] = lanes[i] + lanes[i + width];
         }
     }
-    chunks.remainder().iter().fold(lanes[0], |acc, &v| acc + v)
+    chunks
+        .remainder()
+        .iter()
+        .fold(lanes[0], |acc, &v| acc + term(v))
 }

@@ -1,0 +1,114 @@
+//! Batch norm's two kernels: `var_axes` (the same bits as the composite it replaces, and
+//! close to a two-pass `f64` loop) and `channel_affine` (against a loop), on shapes with
+//! and without trailing axes, below and above the parallel threshold.
+
+use gantry_tensor::Tensor;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn random(shape: &[usize], seed: u64) -> Tensor<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = shape.iter().product();
+    // An offset, so that the deviations are smaller than the values (as in real activations).
+    let v = (0..n).map(|_| 3.0 + rng.gen_range(-1.0f32..1.0)).collect();
+    Tensor::from_vec(v, shape)
+}
+
+fn bits(t: &Tensor<f32>) -> Vec<u32> {
+    t.to_vec().iter().map(|v| v.to_bits()).collect()
+}
+
+/// Every subset of axes, with and without keepdim, gives the bits of
+/// `(x − mean(x)).square().mean_axes(axes)`, the composite batch norm used before.
+#[test]
+fn var_axes_has_the_bits_of_the_composite() {
+    for (shape, seed) in [
+        (vec![5, 3, 7], 1),
+        (vec![64, 6272], 2),
+        (vec![64, 64, 14, 14], 3),
+        (vec![2, 33, 4, 17], 4),
+    ] {
+        let x = random(&shape, seed);
+        for mask in 1..(1u32 << shape.len()) {
+            let axes: Vec<usize> = (0..shape.len()).filter(|a| mask >> a & 1 == 1).collect();
+            for keepdim in [false, true] {
+                let want = x
+                    .sub(&x.mean_axes(&axes, true))
+                    .square()
+                    .mean_axes(&axes, keepdim);
+                let got = x.var_axes(&axes, keepdim);
+                assert_eq!(got.shape(), want.shape(), "{shape:?} {axes:?}");
+                assert_eq!(bits(&got), bits(&want), "{shape:?} {axes:?} {keepdim}");
+            }
+        }
+    }
+}
+
+/// Per-channel variance over `[N, C, L]` against a two-pass `f64` loop: within f32 rounding.
+#[test]
+fn var_axes_is_the_variance() {
+    let (n, c, l) = (64, 5, 49);
+    let x = random(&[n, c, l], 9);
+    let v = x.to_vec();
+    let got = x.var_axes(&[0, 2], false).to_vec();
+    for (ch, &got) in got.iter().enumerate() {
+        let vals: Vec<f64> = (0..n)
+            .flat_map(|i| (0..l).map(move |j| (i * c + ch) * l + j))
+            .map(|k| f64::from(v[k]))
+            .collect();
+        let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+        let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / vals.len() as f64;
+        assert!((f64::from(got) - var).abs() <= 1e-5 * var, "{got} vs {var}");
+    }
+}
+
+/// `x·a[c] + b[c]` against a loop, rounded as `(x·a) + b`, for rank 2 (one element per
+/// channel run), rank 4, and sizes that straddle chunk boundaries and the parallel threshold.
+#[test]
+fn channel_affine_is_the_loop() {
+    for (shape, seed) in [
+        (vec![3, 4], 1),
+        (vec![64, 6272], 2),
+        (vec![64, 64, 14, 14], 3),
+        (vec![7, 3, 5, 11], 4),
+        (vec![2, 9], 5),
+    ] {
+        let x = random(&shape, seed);
+        let c = shape[1];
+        let a = random(&[c], seed + 10);
+        let b = random(&[c], seed + 20);
+        let inner: usize = shape[2..].iter().product();
+        let (xv, av, bv) = (x.to_vec(), a.to_vec(), b.to_vec());
+        let want: Vec<u32> = xv
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let ch = i / inner % c;
+                (v * av[ch] + bv[ch]).to_bits()
+            })
+            .collect();
+        let y = x.channel_affine(&a, &b);
+        assert_eq!(y.shape(), &shape[..]);
+        assert_eq!(bits(&y), want, "{shape:?}");
+        // A strided input (a transposed view of the same values) gives the same result.
+        if shape.len() == 2 {
+            let xt = Tensor::from_vec(x.t().contiguous().to_vec(), &[shape[1], shape[0]]).t();
+            assert_eq!(bits(&xt.channel_affine(&a, &b)), want, "{shape:?} strided");
+        }
+    }
+}
+
+#[test]
+fn channel_affine_names_the_shapes() {
+    let x = Tensor::<f32>::zeros(&[2, 3, 4]);
+    let e = x
+        .try_channel_affine(&Tensor::zeros(&[4]), &Tensor::zeros(&[3]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "channel_affine: input [2, 3, 4] with scale [4] and shift [3] (need [N, C, …], [C] and [C])"
+    );
+    assert!(Tensor::<f32>::zeros(&[3])
+        .try_channel_affine(&Tensor::zeros(&[3]), &Tensor::zeros(&[3]))
+        .is_err());
+}
