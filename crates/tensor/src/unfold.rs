@@ -198,6 +198,10 @@ struct PixelSources {
     span: usize,
 }
 
+/// Channels from which batched unfold is split into whole channels (fewer would leave a
+/// core idle; the split never changes the values, only which thread writes them).
+const BLOCKED_MIN_CHANNELS: usize = 4;
+
 impl<E: Element> Tensor<E> {
     /// im2col: `[N, C, H, W]` → `[N, C·kh·kw, oh·ow]` (PyTorch's layout).
     pub fn try_unfold(&self, win: &Window2d) -> Result<Self, ShapeError> {
@@ -227,27 +231,46 @@ impl<E: Element> Tensor<E> {
         // Each output row belongs to one (image, channel, tap); rows are written in chunks
         // of whole rows, so threads never share one, and every entry of a row is written
         // (zeros in the padding), so the buffer is not zero-filled first.
-        let fill = |first_row: usize, rows: &mut [MaybeUninit<E>]| {
-            for (r, row) in rows.chunks_mut(l).enumerate() {
-                let (nn, cc, t) = match layout {
-                    ColumnLayout::PerImage => {
-                        let r = first_row + r;
-                        (r / (c * kk), r / kk % c, r % kk)
-                    }
-                    ColumnLayout::Batched => {
-                        let r = first_row + r;
-                        (r % n, r / (kk * n), r / n % kk)
-                    }
-                };
-                debug_assert_eq!(layout.row([nn, cc, t], dims), (first_row + r) * l);
-                let img = &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
-                taps.gather(t, img, row);
-            }
-        };
         let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / l.max(1)).max(1);
-        let out = filled(n * c * kk * l, rows_per_chunk * l.max(1), |start, rows| {
-            fill(start / l.max(1), rows)
-        });
+        let out = if layout == ColumnLayout::Batched && c >= BLOCKED_MIN_CHANNELS {
+            // A channel's rows are one block, `kk·N` rows in tap-major order. Each chunk is
+            // whole channels, visited image by image, so that an image plane is read once
+            // for all its taps while in L1 (in row order, each tap would sweep all N planes).
+            let channel = kk * n * l;
+            filled(n * c * kk * l, channel, |start, chunk| {
+                for (k, block) in chunk.chunks_mut(channel).enumerate() {
+                    let cc = start / channel + k;
+                    for nn in 0..n {
+                        let img = &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
+                        for t in 0..kk {
+                            let row = (t * n + nn) * l;
+                            taps.gather(t, img, &mut block[row..row + l]);
+                        }
+                    }
+                }
+            })
+        } else {
+            let fill = |first_row: usize, rows: &mut [MaybeUninit<E>]| {
+                for (r, row) in rows.chunks_mut(l).enumerate() {
+                    let (nn, cc, t) = match layout {
+                        ColumnLayout::PerImage => {
+                            let r = first_row + r;
+                            (r / (c * kk), r / kk % c, r % kk)
+                        }
+                        ColumnLayout::Batched => {
+                            let r = first_row + r;
+                            (r % n, r / (kk * n), r / n % kk)
+                        }
+                    };
+                    debug_assert_eq!(layout.row([nn, cc, t], dims), (first_row + r) * l);
+                    let img = &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
+                    taps.gather(t, img, row);
+                }
+            };
+            filled(n * c * kk * l, rows_per_chunk * l.max(1), |start, rows| {
+                fill(start / l.max(1), rows)
+            })
+        };
         Tensor::try_from_vec(out, &layout.shape(dims))
     }
 

@@ -188,10 +188,11 @@ fn windows_that_do_not_fit_are_errors() {
     );
 }
 
-/// Any window that fits an image of at most 2x3x9x9.
+/// Any window that fits an image of at most 2x5x9x9 (from 4 channels, batched unfold
+/// splits its work by channel).
 fn image_and_window() -> impl Strategy<Value = ([usize; 4], Window2d)> {
     (
-        (1usize..=2, 1usize..=3, 1usize..=9, 1usize..=9),
+        (1usize..=2, 1usize..=5, 1usize..=9, 1usize..=9),
         (
             [1usize..=4, 1..=4],
             [1usize..=3, 1..=3],
@@ -250,6 +251,20 @@ proptest! {
             cols.fold([h, w], &win)
         );
     }
+}
+
+/// Batched unfold above the parallel threshold (work split by channel) at a DCGAN size:
+/// PyTorch's columns reordered, as in the property above.
+#[test]
+fn large_batched_columns_are_the_per_image_columns_reordered() {
+    let win = Window2d::square(4, 2, 1);
+    let x = randn::<f32>(&[8, 16, 14, 14], 7);
+    let per_image = x.unfold(&win);
+    assert!(per_image.len() >= 1 << 16);
+    assert_eq!(
+        x.unfold_as(&win, ColumnLayout::Batched),
+        per_image.permute(&[1, 0, 2]).reshape(&[16 * 16, 8 * 49])
+    );
 }
 
 #[test]
