@@ -1,6 +1,7 @@
-//! Batch norm's per-channel affine map as one primitive, forward and VJP side by side:
-//! `y[n, c, …] = x[n, c, …]·a[c] + b[c]` in one pass, where `x * a + b` with broadcasting
-//! takes two and a tensor in between.
+//! Per-channel primitives of `[N, C, …]` tensors, forward and VJP side by side: batch
+//! norm's affine map `y[n, c, …] = x[n, c, …]·a[c] + b[c]` and a bias `x[n, c, …] + b[c]`,
+//! each one pass where broadcasting takes one per operation (and, for a convolution's
+//! output, one more to copy it out of its channels-major layout first).
 
 use gantry_tensor::Element;
 
@@ -18,21 +19,31 @@ impl<'t, E: Element> Var<'t, E> {
             .value()
             .try_channel_affine(&a.value(), &b.value())
             .unwrap_or_else(|e| panic!("{e}"));
-        let inputs = [self.index, a.index, b.index];
-        self.tape.record(
-            value,
-            Op::ChannelAffine(inputs[0], inputs[1], inputs[2]),
-            &inputs,
-        )
+        let op = Op::ChannelAffine(self.index, Some(a.index), b.index);
+        self.tape.record(value, op, &[self.index, a.index, b.index])
+    }
+
+    /// `y[n, c, …] = x[n, c, …] + b[c]` for `x: [N, C, …]` and `b: [C]`; `x` may be a
+    /// channels-major view (see `gantry_tensor::channel`), the result is contiguous.
+    ///
+    /// # Panics
+    /// On shape mismatches, naming both shapes.
+    pub fn add_channel_bias(self, b: Var<'t, E>) -> Var<'t, E> {
+        let value = self
+            .value()
+            .try_add_channel_bias(&b.value())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let op = Op::ChannelAffine(self.index, None, b.index);
+        self.tape.record(value, op, &[self.index, b.index])
     }
 }
 
-/// The VJP of `y = x·a[c] + b[c]`: `ḡx = g·a[c]`, `ḡa[c] = Σ g·x` and `ḡb[c] = Σ g`, the
-/// sums over every axis but the channels'; each only if `needs` it. Made of `Var` ops, so
-/// it is differentiable again.
+/// The VJP of `y = x·a[c] + b[c]` (`a = 1` when absent): `ḡx = g·a[c]`, `ḡa[c] = Σ g·x`
+/// and `ḡb[c] = Σ g`, the sums over every axis but the channels'; each only if `needs` it
+/// (in the order x, a, b). Made of `Var` ops, so it is differentiable again.
 pub(crate) fn channel_affine_vjp<'t, E: Element>(
     x: Var<'t, E>,
-    a: Var<'t, E>,
+    a: Option<Var<'t, E>>,
     g: Var<'t, E>,
     needs: [bool; 3],
 ) -> [Option<Var<'t, E>>; 3] {
@@ -41,7 +52,10 @@ pub(crate) fn channel_affine_vjp<'t, E: Element>(
     per_channel[1] = shape[1];
     let others: Vec<usize> = (0..shape.len()).filter(|&i| i != 1).collect();
     [
-        needs[0].then(|| g * a.reshape(&per_channel)),
+        needs[0].then(|| match a {
+            Some(a) => g * a.reshape(&per_channel),
+            None => g,
+        }),
         needs[1].then(|| (g * x).sum_axes(&others, false)),
         needs[2].then(|| g.sum_axes(&others, false)),
     ]

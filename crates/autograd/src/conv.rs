@@ -47,10 +47,10 @@ impl Default for ConvOptions {
     }
 }
 
-/// Adds a per-channel bias `[C]` to `[N, C, H, W]`.
+/// Adds a per-channel bias `[C]` to `[N, C, H, W]`, in one pass ([`Var::add_channel_bias`]).
 fn add_channel_bias<'t, E: Element>(y: Var<'t, E>, bias: Option<Var<'t, E>>) -> Var<'t, E> {
     match bias {
-        Some(b) => y + b.reshape(&[1, b.shape()[0], 1, 1]),
+        Some(b) => y.add_channel_bias(b),
         None => y,
     }
 }
@@ -58,7 +58,8 @@ fn add_channel_bias<'t, E: Element>(y: Var<'t, E>, bias: Option<Var<'t, E>>) -> 
 /// 2-D cross-correlation with PyTorch's semantics (`F.conv2d`):
 /// `x: [N, C, H, W]`, `w: [O, C, kh, kw]`, `bias: [O]` → `[N, O, oh, ow]`, computed as
 /// one GEMM `Y_{[O, N·L]} = W_{[O, C·kh·kw]} · unfold(x)_{[C·kh·kw, N·L]}`, whose
-/// `[O, N, L]` blocks are then reordered to `[N, O, L]`.
+/// `[O, N, L]` blocks are then reordered to `[N, O, L]` (by the bias pass, when there is a
+/// bias).
 ///
 /// # Panics
 /// On shape mismatches, naming both shapes.
@@ -79,13 +80,17 @@ pub fn conv2d<'t, E: Element>(
         .unwrap_or_else(|e| panic!("{e}"));
     let (n, o) = (xs[0], ws[0]);
     let cols = x.unfold_as(&win, ColumnLayout::Batched);
+    // `[O, N, oh, ow]` seen as `[N, O, oh, ow]`: the bias pass reads this channels-major
+    // view and writes the contiguous output, so the reorder costs no pass of its own.
     let y = w
         .reshape(&[o, ws[1] * ws[2] * ws[3]])
         .matmul(cols)
-        .reshape(&[o, n, oh * ow])
-        .permute(&[1, 0, 2])
-        .reshape(&[n, o, oh, ow]);
-    add_channel_bias(y, bias)
+        .reshape(&[o, n, oh, ow])
+        .permute(&[1, 0, 2, 3]);
+    match bias {
+        Some(b) => y.add_channel_bias(b),
+        None => y.reshape(&[n, o, oh, ow]),
+    }
 }
 
 /// 2-D transposed convolution with PyTorch's semantics (`F.conv_transpose2d`):

@@ -33,8 +33,8 @@ pub(crate) enum Op {
     Concat(Vec<usize>, usize),
     /// Batched matrix product `a · b`.
     MatMul(usize, usize),
-    /// `x[n, c, …]·a[c] + b[c]` (inputs `x`, `a`, `b`).
-    ChannelAffine(usize, usize, usize),
+    /// `x[n, c, …]·a[c] + b[c]`, or `x[n, c, …] + b[c]` without `a` (inputs `x`, `a`, `b`).
+    ChannelAffine(usize, Option<usize>, usize),
     /// im2col into a column layout.
     Unfold(Window2d, ColumnLayout, usize),
     /// col2im from a column layout (the image size is the node's own shape).
@@ -52,7 +52,7 @@ impl Op {
             | Op::Unfold(_, _, x)
             | Op::Fold(_, _, x) => pred(*x),
             Op::Binary(_, a, b) | Op::MatMul(a, b) => pred(*a) || pred(*b),
-            Op::ChannelAffine(x, a, b) => pred(*x) || pred(*a) || pred(*b),
+            Op::ChannelAffine(x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
         }
     }
@@ -95,12 +95,13 @@ pub(crate) fn vjp<'t, E: Element>(
                 .collect()
         }
         Op::ChannelAffine(x, a, b) => {
-            let needs = [needs(*x), needs(*a), needs(*b)];
-            let grads = crate::channel::channel_affine_vjp(tape.at(*x), tape.at(*a), g, needs);
-            [*x, *a, *b]
+            let needs = [needs(*x), a.is_some_and(&needs), needs(*b)];
+            let grads =
+                crate::channel::channel_affine_vjp(tape.at(*x), a.map(|a| tape.at(a)), g, needs);
+            [Some(*x), *a, Some(*b)]
                 .into_iter()
                 .zip(grads)
-                .filter_map(|(i, v)| Some((i, v?)))
+                .filter_map(|(i, v)| Some((i?, v?)))
                 .collect()
         }
         Op::Unfold(win, layout, x) => {

@@ -36,15 +36,17 @@ impl Reduce {
         let shape = x.shape();
         let (Reduce::Sum { axes, .. } | Reduce::Var { axes, .. } | Reduce::Max { axes, .. }) = self;
         let kept = reduced_shape(&shape, axes, true);
-        let g = g.reshape(&kept).broadcast_to(&shape);
+        let g = g.reshape(&kept);
         match self {
-            Reduce::Sum { .. } => g,
+            Reduce::Sum { .. } => g.broadcast_to(&shape),
             Reduce::Var { .. } => {
+                // The factor on the small `g`, then one broadcast product: two passes over x.
                 let count: usize = axes.iter().map(|&a| shape[a]).product();
                 let two_over_n = E::from_f64_lossy(2.0 / count as f64);
-                ((x - x.mean_axes(axes, true)) * g).mul_scalar(two_over_n)
+                (x - x.mean_axes(axes, true)) * g.mul_scalar(two_over_n)
             }
             Reduce::Max { .. } => {
+                let g = g.broadcast_to(&shape);
                 let winners = x.value().eq_mask(&y.value().reshape(&kept));
                 let share = winners.div(&winners.sum_axes(axes, true));
                 g * x.constant(share)

@@ -310,6 +310,22 @@ fn reductions() {
             vec![any(&[2, 3, 2, 2], 187), any(&[3], 188), any(&[3], 189)],
             |x| x[0].channel_affine(x[1], x[2]),
         ),
+        case(
+            "add_channel_bias rank 2",
+            vec![any(&[3, 4], 193), any(&[4], 194)],
+            |x| x[0].add_channel_bias(x[1]),
+        ),
+        // A channels-major input, as a convolution's GEMM produces it.
+        case(
+            "add_channel_bias channels-major",
+            vec![any(&[3, 2, 2, 2], 195), any(&[3], 196)],
+            |x| x[0].permute(&[1, 0, 2, 3]).add_channel_bias(x[1]),
+        ),
+        case(
+            "channel_affine channels-major",
+            vec![any(&[3, 2, 5], 197), any(&[3], 198), any(&[3], 199)],
+            |x| x[0].permute(&[1, 0, 2]).channel_affine(x[1], x[2]),
+        ),
         // Batch norm's whole training-mode forward, with the statistics as primitives.
         case(
             "batch norm",

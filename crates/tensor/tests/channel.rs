@@ -1,6 +1,7 @@
-//! Batch norm's two kernels: `var_axes` (the same bits as the composite it replaces, and
-//! close to a two-pass `f64` loop) and `channel_affine` (against a loop), on shapes with
-//! and without trailing axes, below and above the parallel threshold.
+//! The per-channel kernels: `var_axes` (the same bits as the composite it replaces, and
+//! close to a two-pass `f64` loop), `channel_affine` and `add_channel_bias` (against loops,
+//! from contiguous and channels-major inputs), on shapes with and without trailing axes,
+//! below and above the parallel threshold.
 
 use gantry_tensor::Tensor;
 use rand::{Rng, SeedableRng};
@@ -62,16 +63,28 @@ fn var_axes_is_the_variance() {
     }
 }
 
-/// `x·a[c] + b[c]` against a loop, rounded as `(x·a) + b`, for rank 2 (one element per
-/// channel run), rank 4, and sizes that straddle chunk boundaries and the parallel threshold.
+/// `x` with the same values, stored channels-major: a contiguous `[C, N, …]` seen as
+/// `[N, C, …]`.
+fn channels_major(x: &Tensor<f32>) -> Tensor<f32> {
+    let mut swap: Vec<usize> = (0..x.ndim()).collect();
+    swap.swap(0, 1);
+    let y = x.permute(&swap).contiguous().permute(&swap);
+    assert!(!y.is_contiguous() && y.permute(&swap).is_contiguous());
+    y
+}
+
+/// `x·a[c] + b[c]` and `x + b[c]` against loops, rounded as `(x·a) + b`, for rank 2 (one
+/// element per channel run), rank 4, sizes that straddle chunk boundaries and the parallel
+/// threshold; from a contiguous, a channels-major and a transposed (copied) input.
 #[test]
-fn channel_affine_is_the_loop() {
+fn channel_affine_and_bias_are_the_loops() {
     for (shape, seed) in [
         (vec![3, 4], 1),
         (vec![64, 6272], 2),
         (vec![64, 64, 14, 14], 3),
         (vec![7, 3, 5, 11], 4),
         (vec![2, 9], 5),
+        (vec![64, 128, 7, 7], 6),
     ] {
         let x = random(&shape, seed);
         let c = shape[1];
@@ -79,21 +92,31 @@ fn channel_affine_is_the_loop() {
         let b = random(&[c], seed + 20);
         let inner: usize = shape[2..].iter().product();
         let (xv, av, bv) = (x.to_vec(), a.to_vec(), b.to_vec());
-        let want: Vec<u32> = xv
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                let ch = i / inner % c;
-                (v * av[ch] + bv[ch]).to_bits()
-            })
-            .collect();
-        let y = x.channel_affine(&a, &b);
-        assert_eq!(y.shape(), &shape[..]);
-        assert_eq!(bits(&y), want, "{shape:?}");
-        // A strided input (a transposed view of the same values) gives the same result.
+        let loop_of = |f: &dyn Fn(f32, usize) -> f32| -> Vec<u32> {
+            xv.iter()
+                .enumerate()
+                .map(|(i, &v)| f(v, i / inner % c).to_bits())
+                .collect()
+        };
+        let affine = loop_of(&|v, ch| v * av[ch] + bv[ch]);
+        let bias = loop_of(&|v, ch| v + bv[ch]);
+        let mut per_channel = vec![1; shape.len()];
+        per_channel[1] = c;
+        assert_eq!(bits(&x.add(&b.reshape(&per_channel))), bias, "{shape:?}");
+        let mut inputs = vec![
+            ("contiguous", x.clone()),
+            ("channels-major", channels_major(&x)),
+        ];
         if shape.len() == 2 {
             let xt = Tensor::from_vec(x.t().contiguous().to_vec(), &[shape[1], shape[0]]).t();
-            assert_eq!(bits(&xt.channel_affine(&a, &b)), want, "{shape:?} strided");
+            inputs.push(("transposed", xt));
+        }
+        for (name, x) in inputs {
+            let y = x.channel_affine(&a, &b);
+            assert_eq!(y.shape(), &shape[..]);
+            assert!(y.is_contiguous());
+            assert_eq!(bits(&y), affine, "{shape:?} {name}");
+            assert_eq!(bits(&x.add_channel_bias(&b)), bias, "{shape:?} {name}");
         }
     }
 }
@@ -111,4 +134,9 @@ fn channel_affine_names_the_shapes() {
     assert!(Tensor::<f32>::zeros(&[3])
         .try_channel_affine(&Tensor::zeros(&[3]), &Tensor::zeros(&[3]))
         .is_err());
+    let e = x.try_add_channel_bias(&Tensor::zeros(&[2])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "add_channel_bias: input [2, 3, 4] and bias [2] (need [N, C, …] and [C])"
+    );
 }
