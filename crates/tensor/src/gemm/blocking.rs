@@ -313,7 +313,13 @@ pub(super) unsafe fn blocks(k: usize, a: Strided, b: Strided, c: CTile, parallel
             };
             // Tiles of at most TILE_MP×TILE_NP panels, as equal as whole panels allow.
             let tile_mp = if fuse_b { mp } else { block(mp, TILE_MP, 1) };
-            let tile_np = block(np, TILE_NP, 1);
+            // One row of short tiles (m ≤ TILE_MP panels, e.g. a batch of 64): one B panel
+            // per tile, so the two threads end within one panel of each other.
+            let tile_np = if fuse_b && mp <= TILE_MP {
+                1
+            } else {
+                block(np, TILE_NP, 1)
+            };
             let (tiles_m, tiles_n) = (mp.div_ceil(tile_mp), np.div_ceil(tile_np));
             let c_ptr = SendPtr(c.c);
             let compute = |t: usize| {
