@@ -267,7 +267,8 @@ impl<E: Element> Tensor<E> {
     /// squares overflow `f32` still give a finite sum), read in memory order in fixed chunks
     /// of 2¹⁴ elements, each summed in eight independent partial sums, the chunk sums then
     /// added in order: the order is fixed, so the result is too. (The optimizer sums its
-    /// gradients' squares itself, chunk by chunk with [`squared_sum`], during the update.)
+    /// gradients' squares itself, chunk by chunk during the update: Adam in its own loop
+    /// with [`square`], the other rules with [`squared_sum`].)
     pub fn squared_norm(&self) -> f64 {
         match self.as_slice_memory_order() {
             Some(s) => s.chunks(NORM_CHUNK).map(squared_sum).sum(),
@@ -279,16 +280,16 @@ impl<E: Element> Tensor<E> {
 /// Elements per partial sum of [`Tensor::squared_norm`].
 const NORM_CHUNK: usize = 1 << 14;
 
-/// `x²` in `f64`.
+/// `x²` in `f64` (NaN if `x` has no `f64` value).
 #[inline]
-fn square<E: Element>(x: &E) -> f64 {
+pub fn square<E: Element>(x: &E) -> f64 {
     let x = x.to_f64().unwrap_or(f64::NAN);
     x * x
 }
 
 /// `Σ x²` over a slice, accumulated in `f64` in eight interleaved partial sums: the sum of
-/// one chunk of [`Tensor::squared_norm`] (the optimizer uses it on the gradient chunks it
-/// updates, while they are in cache).
+/// one chunk of [`Tensor::squared_norm`] (SGD and RMSprop use it on the gradient chunks
+/// they update, while they are in cache).
 pub fn squared_sum<E: Element>(s: &[E]) -> f64 {
     const LANES: usize = 8;
     let mut lanes = [0f64; LANES];

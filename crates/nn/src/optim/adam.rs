@@ -4,6 +4,7 @@
 //! `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`, and with `t` the step number
 //! `p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)`.
 
+use gantry_tensor::tensor::square;
 use gantry_tensor::Element;
 
 use super::{Rule, Update};
@@ -144,25 +145,18 @@ fn adam<E: Element>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], k: Step<E>) 
     for ((p, g), (m, v)) in lanes {
         for j in 0..LANES {
             element(&mut p[j], g[j], &mut m[j], &mut v[j]);
-            squares[j] += square(g[j]);
+            squares[j] += square(&g[j]);
         }
     }
     let mut tail = 0.0;
     for (((p, &g), m), v) in pt.iter_mut().zip(gt).zip(mt).zip(vt) {
         element(p, g, m, v);
-        tail += square(g);
+        tail += square(&g);
     }
     Update {
         finite,
         grad_squares: squares.iter().sum::<f64>() + tail,
     }
-}
-
-/// `x²` in `f64`.
-#[inline(always)]
-fn square<E: Element>(x: E) -> f64 {
-    let x = x.to_f64().unwrap_or(f64::NAN);
-    x * x
 }
 
 /// [`adam`] compiled for AVX-512F: 16 lanes, the same operations, the same bits.
