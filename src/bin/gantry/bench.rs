@@ -5,8 +5,14 @@
 //! [`matmul_flops`]), `gflops` (achieved at the median time), `sgemm_gflops` (this
 //! machine's GEMM on a square-ish product, measured once per run: the roofline),
 //! `ms_first_tenth` / `ms_last_tenth` (median times of the first and last tenth of the
-//! timed iterations: equal when time per iteration stays flat), and `peak_rss_mb` (the
-//! process's peak resident memory so far; run one workload per process to read it).
+//! timed iterations: equal when time per iteration stays flat), `page_faults_per_iter`
+//! (minor page faults per timed iteration: 0 once the allocator reuses the memory freed by
+//! earlier steps, instead of giving it back to the OS and faulting it in again), and
+//! `peak_rss_mb` (the process's peak resident memory so far; run one workload per process
+//! to read it).
+//!
+//! `--workload` takes one name, a comma-separated list (run in that order, in one process)
+//! or `all`.
 
 use std::time::Instant;
 
@@ -19,7 +25,7 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
     let names: Vec<&str> = if which == "all" {
         NAMES.to_vec()
     } else {
-        vec![which]
+        which.split(',').collect()
     };
     if iters == 0 {
         return Err("--iters must be at least 1".into());
@@ -27,7 +33,7 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
     for name in &names {
         if !NAMES.contains(name) {
             return Err(format!(
-                "unknown workload '{name}' (expected one of {} or all)",
+                "unknown workload '{name}' (expected one of {}, a comma-separated list of them, or all)",
                 NAMES.join(", ")
             ));
         }
@@ -40,6 +46,7 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
             t.train_step(started).map_err(|e| e.to_string())?;
         }
         let flops_before = matmul_flops();
+        let faults_before = minor_page_faults();
         let ms: Vec<f64> = (0..iters)
             .map(|_| {
                 let t0 = Instant::now();
@@ -49,6 +56,10 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
         let flop_per_iter = (matmul_flops() - flops_before) / iters as u64;
+        let faults = match (faults_before, minor_page_faults()) {
+            (Some(before), Some(after)) => format!("{}", (after - before) / iters as u64),
+            _ => "null".to_string(),
+        };
         let tenth = (iters / 10).max(1);
         let (median, first, last) = (
             median(&ms),
@@ -61,7 +72,7 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
         let peer = concat!("gantry-", env!("CARGO_PKG_VERSION"));
         let rss = peak_rss_mb().map_or("null".to_string(), |mb| format!("{mb:.1}"));
         println!(
-            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "peak_rss_mb": {rss}}}"#
+            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "page_faults_per_iter": {faults}, "peak_rss_mb": {rss}}}"#
         );
     }
     Ok(())
@@ -94,6 +105,14 @@ fn sgemm_gflops() -> f64 {
 }
 
 /// `VmHWM` of `/proc/self/status` in MB (Linux only).
+/// The process's minor page faults so far (field 10 of `/proc/self/stat`), on Linux.
+fn minor_page_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
