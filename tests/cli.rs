@@ -284,26 +284,40 @@ fn sample_draws_a_png_from_a_checkpoint() {
     assert_png(&png);
 }
 
-#[test]
-fn bench_prints_one_json_line() {
-    let dir = Scratch::new("bench");
+/// `gantry bench` on `workloads` with the given iterations: checks that it succeeded and
+/// returns its lines, each parsed as JSON.
+fn bench_lines(
+    dir: &Scratch,
+    workloads: &str,
+    iters: &str,
+    warmup: &str,
+) -> Vec<serde_json::Value> {
     let out = gantry(
-        &dir,
+        dir,
         &[
             "bench",
             "--workload",
-            "mlp-ns",
+            workloads,
             "--iters",
-            "1",
+            iters,
             "--warmup",
-            "0",
+            warmup,
         ],
     );
     assert_ok(&out);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
-    let v: serde_json::Value = serde_json::from_str(lines[0]).expect("a JSON line");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[test]
+fn bench_prints_one_json_line() {
+    let dir = Scratch::new("bench");
+    let lines = bench_lines(&dir, "mlp-ns", "1", "0");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let v = &lines[0];
     assert_eq!(v["workload"], "mlp-ns");
     assert!(v["threads"].as_u64().is_some_and(|t| t >= 1), "{v}");
     assert!(v["ms_per_iter"].as_f64().is_some_and(|ms| ms > 0.0), "{v}");
@@ -334,26 +348,9 @@ fn bench_prints_one_json_line() {
 #[test]
 fn bench_steps_reuse_their_memory_after_another_workload() {
     let dir = Scratch::new("bench-faults");
-    let out = gantry(
-        &dir,
-        &[
-            "bench",
-            "--workload",
-            "dcgan-sn-hinge,dcgan-wgangp",
-            "--iters",
-            "2",
-            "--warmup",
-            "2",
-        ],
-    );
-    assert_ok(&out);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let lines = bench_lines(&dir, "dcgan-sn-hinge,dcgan-wgangp", "2", "2");
     let names: Vec<_> = lines.iter().map(|v| v["workload"].clone()).collect();
-    assert_eq!(names, ["dcgan-sn-hinge", "dcgan-wgangp"], "{stdout}");
+    assert_eq!(names, ["dcgan-sn-hinge", "dcgan-wgangp"], "{lines:?}");
     for v in &lines {
         // A 4 MiB allowance: what a step's one-off growth could add, far below one heap.
         let faults = v["page_faults_per_iter"]

@@ -231,7 +231,6 @@ impl<E: Element> Tensor<E> {
         // Each output row belongs to one (image, channel, tap); rows are written in chunks
         // of whole rows, so threads never share one, and every entry of a row is written
         // (zeros in the padding), so the buffer is not zero-filled first.
-        let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / l.max(1)).max(1);
         let out = if layout == ColumnLayout::Batched && c >= BLOCKED_MIN_CHANNELS {
             // A channel's rows are one block, `kk·N` rows in tap-major order. Each chunk is
             // whole channels, visited image by image, so that an image plane is read once
@@ -267,6 +266,7 @@ impl<E: Element> Tensor<E> {
                     taps.gather(t, img, row);
                 }
             };
+            let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / l.max(1)).max(1);
             filled(n * c * kk * l, rows_per_chunk * l.max(1), |start, rows| {
                 fill(start / l.max(1), rows)
             })

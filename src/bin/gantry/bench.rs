@@ -56,10 +56,11 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
         let flop_per_iter = (matmul_flops() - flops_before) / iters as u64;
-        let faults = match (faults_before, minor_page_faults()) {
-            (Some(before), Some(after)) => format!("{}", (after - before) / iters as u64),
-            _ => "null".to_string(),
-        };
+        let faults = faults_before
+            .zip(minor_page_faults())
+            .map_or("null".to_string(), |(before, after)| {
+                ((after - before) / iters as u64).to_string()
+            });
         let tenth = (iters / 10).max(1);
         let (median, first, last) = (
             median(&ms),
@@ -104,7 +105,6 @@ fn sgemm_gflops() -> f64 {
     2.0 * 256.0 * 512.0 * 512.0 / best / 1e9
 }
 
-/// `VmHWM` of `/proc/self/status` in MB (Linux only).
 /// The process's minor page faults so far (field 10 of `/proc/self/stat`), on Linux.
 fn minor_page_faults() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -113,6 +113,7 @@ fn minor_page_faults() -> Option<u64> {
     rest.split_whitespace().nth(7)?.parse().ok()
 }
 
+/// `VmHWM` of `/proc/self/status` in MB (Linux only).
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
