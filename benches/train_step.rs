@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gantry::gan::workloads::{trainer, NAMES};
+use gantry::gan::train::workloads::{trainer, NAMES};
 use gantry::tensor::matmul_flops;
 
 fn train_steps(c: &mut Criterion) {

@@ -11,8 +11,8 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Instant;
 
-use gantry::gan::digits::Digits;
-use gantry::gan::digits_judge::ImageReport;
+use gantry::gan::data::digits::Digits;
+use gantry::gan::metrics::digits_judge::ImageReport;
 use gantry::gan::plot::image_grid;
 use gantry::lessons::dcgan_digits::{self, EVAL_IMAGES};
 

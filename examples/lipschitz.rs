@@ -11,8 +11,8 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Instant;
 
+use gantry::gan::data::toy::Toy;
 use gantry::gan::plot::{heatmap, line_plot, Curve, Field, Labels, Series, PALETTE};
-use gantry::gan::toy::Toy;
 use gantry::lessons::lipschitz::{self, Constraint, CLIP, FIELD_SIDE, LAMBDA};
 use gantry::tensor::Tensor;
 use rand::SeedableRng;

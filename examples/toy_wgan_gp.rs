@@ -9,7 +9,7 @@
 use std::error::Error;
 use std::path::Path;
 
-use gantry::gan::report::{plot_critic, plot_samples};
+use gantry::gan::plot::report::{plot_critic, plot_samples};
 use gantry::lessons::toy_wgan_gp;
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! The networks are DCGAN's (Radford, Metz & Chintala 2016) scaled to 8x8 images
-//! (`gan::models`, `ModelConfig::Dcgan` with c = 32 channels): `G: z ∈ ℝ¹⁰⁰ → Linear (BN,
+//! (`gan::train::models`, `ModelConfig::Dcgan` with c = 32 channels): `G: z ∈ ℝ¹⁰⁰ → Linear (BN,
 //! ReLU) → 64×2×2 → ConvT (BN, ReLU) → 32×4×4 → ConvT → 1×8×8, tanh`, `D: Conv 1→32 → Conv
 //! 32→64 (LeakyReLU 0.2) → Linear → 1`, all of D's layers spectrally normalized; one critic
 //! step per generator step, batch 64, Adam(2e-4, β = (0, 0.9)), the momentum-free setting of
@@ -19,7 +19,7 @@
 //! al. 2019). SNGAN's standard-CNN setting C, β = (0.5, 0.999), also learns digits, but
 //! more slowly: after 1000 steps its digits FD is about 35, against about 8 with β₁ = 0.
 //!
-//! Quality is measured by "digits FD" (`gan::digits_judge`): the Fréchet distance
+//! Quality is measured by "digits FD" (`gan::metrics::digits_judge`): the Fréchet distance
 //! `‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2(Σ₁Σ₂)^½)` between Gaussians fitted to the penultimate features
 //! of a small classifier trained on the digits, the FID of Heusel et al. 2017 with a judge
 //! small enough to train in a second. For scale, the lesson also reports the FD between two
@@ -27,12 +27,12 @@
 
 use std::time::Instant;
 
-use gantry_gan::config::{OptimConfig, Schedule};
+use gantry_gan::data::digits::Digits;
 use gantry_gan::data::{Data, DataConfig};
-use gantry_gan::digits::Digits;
-use gantry_gan::digits_judge::{DigitsJudge, ImageReport};
-use gantry_gan::models::ModelConfig;
-use gantry_gan::penalty::Penalty;
+use gantry_gan::losses::penalty::Penalty;
+use gantry_gan::metrics::digits_judge::{DigitsJudge, ImageReport};
+use gantry_gan::train::config::{OptimConfig, Schedule};
+use gantry_gan::train::models::ModelConfig;
 use gantry_gan::{Objective, TrainConfig, TrainError, Trainer};
 use gantry_tensor::Tensor;
 

@@ -24,7 +24,7 @@
 //!
 //! approach it as `a → ∞`, and the minimax value `V(D_a) = log D_a(0) + log(1 − D_a(θ))`
 //! rises to its maximum `2·JS − log 4 = 0`. With D frozen (θ₀ the current θ) the generator
-//! losses of `gan::objective` and their derivatives in θ are
+//! losses of `gan::losses::objective` and their derivatives in θ are
 //!
 //! ```text
 //! saturating      log(1 − D(θ)) = −softplus(v)   ∂/∂θ = a·σ(−aθ/2)  → 0 as a·θ grows
@@ -41,7 +41,7 @@
 //! tests compare them against.
 
 use gantry_autograd::{Tape, Var};
-use gantry_gan::divergence::js_divergence;
+use gantry_gan::losses::divergence::js_divergence;
 use gantry_gan::metrics::wasserstein1_1d;
 use gantry_gan::Objective;
 use gantry_tensor::Tensor;

@@ -25,7 +25,7 @@
 //!
 //! The experiment: three critics of the same architecture (2 → 64 → 64 → 1, LeakyReLU 0.2),
 //! trained with the Wasserstein critic loss `E_Q f − E_P f` by Adam (lr 1e-3, β = (0.5, 0.9),
-//! batch 256), P the eight Gaussians of `gan::toy` (ring of radius 2) and Q a fixed "bad
+//! batch 256), P the eight Gaussians of `gan::data::toy` (ring of radius 2) and Q a fixed "bad
 //! generator", the standard normal N(0, I). Afterwards we measure `‖∇ₓf(x)‖` at 2000 points
 //! `x̂ = εx_r + (1 − ε)x_f` (where the penalty acts) and the critic's estimate
 //! `E_P f − E_Q f` of W1 on 4096 fresh samples of each.
@@ -35,9 +35,9 @@
 //! lagging estimate would let the bound slip above 1 by a little.
 
 use gantry_autograd::Tape;
-use gantry_gan::penalty::Penalty;
+use gantry_gan::data::toy::Toy;
+use gantry_gan::losses::penalty::Penalty;
 use gantry_gan::plot::Bounds;
-use gantry_gan::toy::Toy;
 use gantry_gan::Objective;
 use gantry_nn::{
     gradients, param_list, Adam, LeakyReLU, Linear, Module, Optimizer, Sequential, SpectralNorm,

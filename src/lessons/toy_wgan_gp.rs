@@ -29,12 +29,12 @@
 
 use std::time::Instant;
 
-use gantry_gan::config::{OptimConfig, Schedule};
+use gantry_gan::data::toy::Toy;
 use gantry_gan::data::DataConfig;
-use gantry_gan::models::ModelConfig;
-use gantry_gan::penalty::Penalty;
-use gantry_gan::toy::Toy;
-use gantry_gan::trainer::Evaluation;
+use gantry_gan::losses::penalty::Penalty;
+use gantry_gan::train::config::{OptimConfig, Schedule};
+use gantry_gan::train::models::ModelConfig;
+use gantry_gan::train::trainer::Evaluation;
 use gantry_gan::{Objective, TrainConfig, TrainError, Trainer};
 
 /// The measurements at one point of training.

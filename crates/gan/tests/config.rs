@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use gantry_gan::config::{OptimConfig, Schedule, TrainConfig};
+use gantry_gan::data::toy::Toy;
 use gantry_gan::data::{Data, DataConfig};
-use gantry_gan::models::ModelConfig;
-use gantry_gan::toy::Toy;
+use gantry_gan::train::config::{OptimConfig, Schedule, TrainConfig};
+use gantry_gan::train::models::ModelConfig;
 use gantry_gan::{Divergence, Objective, Penalty};
 
 const FULL: &str = r#"

@@ -17,8 +17,8 @@
 
 use std::time::Instant;
 
+use gantry_gan::data::toy::Toy;
 use gantry_gan::data::DataConfig;
-use gantry_gan::toy::Toy;
 use gantry_gan::{TrainConfig, Trainer};
 use gantry_nn::Module;
 use gantry_tensor::Tensor;

@@ -1,7 +1,7 @@
 //! The bundled 8x8 digits load as documented, and the CSV parser rejects every malformed row
 //! with a message naming the line.
 
-use gantry_gan::digits::{DataError, Digits};
+use gantry_gan::data::digits::{DataError, Digits};
 
 /// A valid row: pixel `i` is `i % 17`, then `label`.
 fn row(label: u32) -> String {

@@ -4,7 +4,7 @@
 
 use std::f64::consts::LN_2;
 
-use gantry_gan::divergence::{js_divergence, kl, Divergence, Endpoint, Interval};
+use gantry_gan::losses::divergence::{js_divergence, kl, Divergence, Endpoint, Interval};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

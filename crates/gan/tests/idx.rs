@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use gantry_gan::idx::{
+use gantry_gan::data::idx::{
     load_idx_images, load_idx_labels, parse_idx_images, parse_idx_labels, DataError, IdxDataset,
     Split,
 };

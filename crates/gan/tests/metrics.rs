@@ -3,10 +3,10 @@
 
 use std::f64::consts::{LN_2, PI};
 
+use gantry_gan::data::toy::Toy;
 use gantry_gan::metrics::{
     mixture_report, sliced_wasserstein, wasserstein1_1d, MixtureProtocol, MixtureReport,
 };
-use gantry_gan::toy::Toy;
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -245,8 +245,8 @@ fn ring8_samples_cover_all_eight_modes() {
 fn grid25_and_wgan_gp_scaled_samples_cover_all_modes() {
     for toy in [
         Toy::grid25(),
-        Toy::grid25().scaled(gantry_gan::toy::WGAN_GP_GRID25_SCALE),
-        Toy::ring8().scaled(gantry_gan::toy::WGAN_GP_RING8_SCALE),
+        Toy::grid25().scaled(gantry_gan::data::toy::WGAN_GP_GRID25_SCALE),
+        Toy::ring8().scaled(gantry_gan::data::toy::WGAN_GP_RING8_SCALE),
     ] {
         let report = mixture_report(&toy.sample(10_000, &mut rng(21)), &toy.modes(), toy.std());
         assert_eq!(report.modes_covered, report.n_modes, "{toy:?}");

@@ -14,9 +14,9 @@
 use std::f64::consts::LN_2;
 
 use gantry_autograd::{gradcheck, Tape, Tolerance, Var};
-use gantry_gan::divergence::{js_divergence, Divergence};
+use gantry_gan::losses::divergence::{js_divergence, Divergence};
+use gantry_gan::losses::objective::{conjugate_of_output, critic_output};
 use gantry_gan::metrics::wasserstein1_1d;
-use gantry_gan::objective::{conjugate_of_output, critic_output};
 use gantry_gan::Objective;
 use gantry_tensor::{Element, Tensor};
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use gantry_gan::digits::Digits;
+use gantry_gan::data::digits::Digits;
 use gantry_gan::plot::{
     heatmap, image_grid, line_plot, scatter, viridis, Bounds, Curve, Field, Labels, PlotError,
     Series, PALETTE,

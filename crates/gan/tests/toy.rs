@@ -4,7 +4,7 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, PI, SQRT_2, TAU};
 
-use gantry_gan::toy::{Toy, WGAN_GP_GRID25_SCALE, WGAN_GP_RING8_SCALE};
+use gantry_gan::data::toy::{Toy, WGAN_GP_GRID25_SCALE, WGAN_GP_RING8_SCALE};
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -16,7 +16,7 @@
 
 use std::time::Instant;
 
-use gantry::gan::workloads::{trainer, NAMES};
+use gantry::gan::train::workloads::{trainer, NAMES};
 use gantry::tensor::{matmul_flops, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

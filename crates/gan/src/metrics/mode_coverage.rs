@@ -120,7 +120,7 @@ impl MixtureProtocol {
 
 /// [`MixtureProtocol::report`] with the default protocol (3σ, 1%).
 ///
-/// For a [`crate::toy::Toy`] mixture: `mixture_report(&samples, &toy.modes(), toy.std())`.
+/// For a [`crate::data::toy::Toy`] mixture: `mixture_report(&samples, &toy.modes(), toy.std())`.
 pub fn mixture_report<E: Element>(
     samples: &Tensor<E>,
     modes: &[Vec<f64>],

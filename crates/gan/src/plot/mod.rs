@@ -16,6 +16,7 @@ mod colormap;
 mod curves;
 mod grid;
 mod heatmap;
+pub mod report;
 mod scatter;
 
 use std::fmt;

@@ -8,13 +8,13 @@ use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::{OptimConfig, Schedule, TrainConfig};
+use crate::data::toy::Toy;
 use crate::data::{Data, DataConfig};
-use crate::models::ModelConfig;
-use crate::objective::Objective;
-use crate::penalty::Penalty;
-use crate::toy::Toy;
-use crate::trainer::Trainer;
+use crate::losses::objective::Objective;
+use crate::losses::penalty::Penalty;
+use crate::train::config::{OptimConfig, Schedule, TrainConfig};
+use crate::train::models::ModelConfig;
+use crate::train::trainer::Trainer;
 
 /// The workload names, in the order `gantry bench` runs them.
 pub const NAMES: [&str; 4] = ["toy-wgangp", "mlp-ns", "dcgan-sn-hinge", "dcgan-wgangp"];

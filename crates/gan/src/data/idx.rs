@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 use gantry_tensor::Tensor;
 
-pub use crate::digits::DataError;
+pub use crate::data::digits::DataError;
 
 /// The largest number of values (bytes after the header) a file may declare: 2^31.
 ///

@@ -5,9 +5,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataConfig;
-use crate::models::ModelConfig;
-use crate::objective::Objective;
-use crate::penalty::Penalty;
+use crate::losses::objective::Objective;
+use crate::losses::penalty::Penalty;
+use crate::train::models::ModelConfig;
 
 /// Everything that defines a run. Unknown fields are rejected, so a typo is an error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

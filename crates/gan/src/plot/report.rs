@@ -11,7 +11,7 @@ use crate::plot::{
     heatmap, image_grid, line_plot, scatter, Bounds, Curve, Field, Labels, PlotError, Series,
     PALETTE,
 };
-use crate::trainer::{critic_values, StepLog, Trainer};
+use crate::train::trainer::{critic_values, StepLog, Trainer};
 
 const DATA_GRAY: [u8; 3] = [150, 150, 150];
 

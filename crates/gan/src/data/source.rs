@@ -6,9 +6,9 @@ use gantry_tensor::Tensor;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::digits::{DataError, Digits};
-use crate::idx::load_idx_images;
-use crate::toy::Toy;
+use crate::data::digits::{DataError, Digits};
+use crate::data::idx::load_idx_images;
+use crate::data::toy::Toy;
 
 /// The `[data]` table of a config: `name = "ring8"` (any [`Toy`], with its fields),
 /// `name = "digits"` (the bundled 8x8 digits), or `name = "idx", path = "…"`

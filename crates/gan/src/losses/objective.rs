@@ -25,7 +25,7 @@ use gantry_autograd::Var;
 use gantry_tensor::Element;
 use serde::{Deserialize, Serialize};
 
-use crate::divergence::Divergence;
+use crate::losses::divergence::Divergence;
 
 /// A GAN objective. Parsed from and printed as `"minimax"`, `"non_saturating"`,
 /// `"wasserstein"`, `"hinge"`, `"least_squares"`, `"relativistic"`, `"fgan:<divergence>"`

@@ -17,8 +17,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::digits::Digits;
-use crate::frechet::frechet_distance_of;
+use crate::data::digits::Digits;
+use crate::metrics::frechet::frechet_distance_of;
 
 /// Width of the feature layer.
 pub const FEATURES: usize = 64;

@@ -8,9 +8,9 @@
 //! minutes per epoch.
 //!
 //! ```
-//! let digits = gantry_gan::digits::Digits::load()?;
+//! let digits = gantry_gan::data::digits::Digits::load()?;
 //! assert_eq!(digits.images.shape(), &[1797, 1, 8, 8]);
-//! # Ok::<(), gantry_gan::digits::DataError>(())
+//! # Ok::<(), gantry_gan::data::digits::DataError>(())
 //! ```
 
 use std::fmt;
@@ -20,7 +20,7 @@ use flate2::read::GzDecoder;
 use gantry_tensor::Tensor;
 
 /// The gzipped CSV: one row per image, 64 pixel values in 0..=16 (row-major) then the label.
-const BUNDLED_CSV_GZ: &[u8] = include_bytes!("../data/digits.csv.gz");
+const BUNDLED_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 
 /// The name under which errors in the bundled file are reported.
 const BUNDLED_NAME: &str = "bundled data/digits.csv.gz";
@@ -31,7 +31,7 @@ const MAX_CSV_BYTES: u64 = 4 << 20;
 
 /// Why a data set could not be loaded: which file (or other source) and what was wrong.
 ///
-/// Every loader in this crate ([`Digits`], [`crate::idx`]) returns it, so a caller handles
+/// Every loader in this crate ([`Digits`], [`crate::data::idx`]) returns it, so a caller handles
 /// one error type whatever the data source. `Display` gives a one-line message that names
 /// the source first, e.g. `train-images-idx3-ubyte.gz: bad magic number 0x00000801
 /// (expected 0x00000803)`.

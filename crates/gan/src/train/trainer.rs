@@ -23,14 +23,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::TrainConfig;
+use crate::data::digits::{DataError, Digits};
 use crate::data::Data;
 use crate::data::DataConfig;
-use crate::digits::{DataError, Digits};
-use crate::digits_judge::{DigitsJudge, ImageReport};
+use crate::losses::objective::Objective;
+use crate::losses::penalty::Penalty;
+use crate::metrics::digits_judge::{DigitsJudge, ImageReport};
 use crate::metrics::{mixture_report, sliced_wasserstein, wasserstein1_1d, MixtureReport};
-use crate::objective::Objective;
-use crate::penalty::Penalty;
+use crate::train::config::TrainConfig;
 
 /// The file name of the checkpoint inside a run directory.
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
