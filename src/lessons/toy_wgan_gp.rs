@@ -34,7 +34,7 @@ use gantry_gan::data::DataConfig;
 use gantry_gan::losses::penalty::Penalty;
 use gantry_gan::train::config::{OptimConfig, Schedule};
 use gantry_gan::train::models::ModelConfig;
-use gantry_gan::train::trainer::Evaluation;
+use gantry_gan::train::Evaluation;
 use gantry_gan::{Objective, TrainConfig, TrainError, Trainer};
 
 /// The measurements at one point of training.

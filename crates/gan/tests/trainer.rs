@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use gantry_gan::data::DataConfig;
-use gantry_gan::train::trainer::{read_step_log, Event, CHECKPOINT_FILE, LOG_FILE};
+use gantry_gan::train::{read_step_log, Event, CHECKPOINT_FILE, LOG_FILE};
 use gantry_gan::{Divergence, Objective, Penalty, TrainConfig, TrainError, Trainer};
 use gantry_nn::{Checkpoint, Module};
 use gantry_tensor::Tensor;

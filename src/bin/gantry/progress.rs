@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use gantry::gan::train::trainer::{Evaluation, StepLog};
+use gantry::gan::train::{Evaluation, StepLog};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Shows training progress; silent with `quiet`.

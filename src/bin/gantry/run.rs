@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples};
-use gantry::gan::train::trainer::{read_step_log, Evaluation, StepLog, CHECKPOINT_FILE, LOG_FILE};
+use gantry::gan::train::{read_step_log, Evaluation, StepLog, CHECKPOINT_FILE, LOG_FILE};
 use gantry::gan::{Event, TrainConfig, TrainError, Trainer};
 use gantry::nn::Checkpoint;
 

@@ -9,10 +9,15 @@
 //! | Dragan | λ·E(‖∇ₓD(x̂)‖₂ − 1)², x̂ = αx + (1 − α)(x + ½·std(x)·u), u ~ U[0, 1] | Kodali et al. 2017 |
 //! | WeightClip | none: every critic weight is clamped to [−c, c] after each step | Arjovsky et al. 2017 |
 //!
+//! A penalty acts at two points of a critic update: [`Penalty::loss`] is the term added to
+//! the critic's loss before the gradient, [`Penalty::constrain`] the constraint applied to
+//! the weights after the optimizer's step (only clipping has one).
+//!
 //! Each gradient penalty differentiates the critic's input gradient with respect to the
 //! critic's parameters, so it needs the tape's double backward (`create_graph = true`).
 
 use gantry_autograd::{Tape, Var};
+use gantry_nn::Param;
 use gantry_tensor::{Element, Tensor};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -121,6 +126,21 @@ impl Penalty {
                         .mean()
                         * e(lambda),
                 )
+            }
+        }
+    }
+}
+
+impl Penalty {
+    /// The constraint on the critic's weights after each optimizer step: WGAN's clipping
+    /// `w ← clamp(w, −c, c)` for every parameter (Arjovsky et al. 2017, Algorithm 1);
+    /// nothing for the other penalties.
+    pub fn constrain(&self, critic_params: &[Param<f32>]) {
+        if let Penalty::WeightClip { c } = *self {
+            let c = c as f32;
+            for p in critic_params {
+                let mut v = p.borrow_mut();
+                v.make_mut().iter_mut().for_each(|x| *x = x.clamp(-c, c));
             }
         }
     }

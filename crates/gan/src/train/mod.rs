@@ -3,13 +3,23 @@
 //! Read in this order:
 //! 1. [`models`]: the standard generator and critic architectures.
 //! 2. [`config`]: the TOML configuration of a run.
-//! 3. [`trainer`]: the training loop (Algorithm 1 of WGAN-GP), checkpoints and resume.
-//! 4. [`workloads`]: the standard benchmark steps.
+//! 3. [`trainer`]: one training step as Algorithm 1 of WGAN-GP writes it — `n_critic`
+//!    critic updates, one generator update, the EMA, the finiteness check.
+//! 4. [`evaluation`]: sample quality during training.
+//! 5. [`run`]: the run on disk: logs, evaluations, checkpoints, resume.
+//! 6. [`error`]: why a run stops early.
+//! 7. [`workloads`]: the standard benchmark steps.
 
 pub mod config;
+pub mod error;
+pub mod evaluation;
 pub mod models;
+pub mod run;
 pub mod trainer;
 pub mod workloads;
 
 pub use config::TrainConfig;
-pub use trainer::{Event, TrainError, Trainer};
+pub use error::TrainError;
+pub use evaluation::Evaluation;
+pub use run::{read_step_log, Event, CHECKPOINT_FILE, JUDGE_FILE, LOG_FILE};
+pub use trainer::{StepLog, Trainer};
