@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use gantry::gan::export::{export, init_from, CRITIC_FILE, EMA_FILE, GENERATOR_FILE};
+use gantry::gan::export::{export, init_from, CRITIC_FILE, GENERATOR_FILE};
 use gantry::gan::losses::penalty::Penalty;
 use gantry::gan::train::trainer::{critic_values, generate};
 use gantry::gan::{TrainConfig, Trainer};
@@ -342,7 +342,7 @@ fn init_from_loads_exported_networks_and_refuses_wrong_files() {
     assert_eq!(state(&target.d), state(&source.d));
     // No EMA file given: the EMA generator starts as the loaded generator.
     assert_eq!(state(target.g_ema.as_ref().unwrap()), state(&source.g));
-    init_from(&target, &[scratch.0.clone()]).unwrap();
+    init_from(&target, std::slice::from_ref(&scratch.0)).unwrap();
     assert_eq!(
         state(target.g_ema.as_ref().unwrap()),
         state(source.g_ema.as_ref().unwrap())
@@ -355,7 +355,6 @@ fn init_from_loads_exported_networks_and_refuses_wrong_files() {
     assert!(err.contains("generator_x.safetensors"), "{err}");
     let err = init_from(&target, &[scratch.0.join("weights.safetensors")]).unwrap_err();
     assert!(err.contains("must start with generator"), "{err}");
-    assert!(std::fs::read(scratch.0.join(EMA_FILE)).is_ok());
 }
 
 /// Every shipped config exports, and (with PyTorch) every exported models.py imports with
