@@ -1,6 +1,7 @@
-//! The `gantry` command line: `demo` (the default), `train`, `sample`, `bench`.
+//! The `gantry` command line: `demo` (the default), `train`, `sample`, `export`, `bench`.
 
 mod bench;
+mod export;
 mod progress;
 mod run;
 
@@ -43,6 +44,11 @@ enum Command {
         /// Continue from the checkpoint in the output directory.
         #[arg(long)]
         resume: bool,
+        /// Start from these networks' weights (a generator*.safetensors, critic*.safetensors or
+        /// generator_ema*.safetensors file, e.g. written by an export's train.py, or a
+        /// directory holding them); may be repeated.
+        #[arg(long = "init-from", value_name = "FILE|DIR", conflicts_with = "resume")]
+        init_from: Vec<PathBuf>,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
@@ -61,6 +67,22 @@ enum Command {
         /// Seed of the latent noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+    /// Writes a run as PyTorch: models.py, the weights as safetensors, train.py (the same
+    /// training, also under torchrun with DistributedDataParallel) and a README.
+    Export {
+        /// A checkpoint written by `gantry train` (continues from its step).
+        #[arg(long, conflicts_with = "config")]
+        checkpoint: Option<PathBuf>,
+        /// A config (exports the untrained run).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Overrides a config value (with --config).
+        #[arg(long = "set", value_name = "KEY=VALUE", requires = "config")]
+        overrides: Vec<String>,
+        /// The directory to write.
+        #[arg(long)]
+        to: PathBuf,
     },
     /// Times the standard workloads; prints one JSON line each (ms per iteration, median).
     Bench {
@@ -127,14 +149,21 @@ fn run_command(command: Command) -> Result<(), String> {
             overrides,
             out,
             resume,
+            init_from,
             quiet,
-        } => run::train(&config, &overrides, out, resume, quiet),
+        } => run::train(&config, &overrides, out, resume, &init_from, quiet),
         Command::Sample {
             checkpoint,
             n,
             out,
             seed,
         } => run::sample(&checkpoint, n, &out, seed),
+        Command::Export {
+            checkpoint,
+            config,
+            overrides,
+            to,
+        } => export::export(checkpoint.as_deref(), config.as_deref(), &overrides, &to),
         Command::Bench {
             workload,
             iters,

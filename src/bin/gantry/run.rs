@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use gantry::gan::export::init_from as init_networks;
 use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples};
 use gantry::gan::train::{read_step_log, Evaluation, StepLog, CHECKPOINT_FILE, LOG_FILE};
 use gantry::gan::{Event, TrainConfig, TrainError, Trainer};
@@ -23,7 +24,7 @@ pub fn demo(out: &Path, quiet: bool) -> Result<(), String> {
         "gantry demo: WGAN-GP on 8 Gaussians on a ring ({} generator steps, {} critic steps each, batch {})",
         config.steps, config.n_critic, config.batch_size
     );
-    train_with(config, out, false, quiet)
+    train_with(config, out, false, &[], quiet)
 }
 
 pub fn train(
@@ -31,16 +32,26 @@ pub fn train(
     overrides: &[String],
     out: Option<PathBuf>,
     resume: bool,
+    init_from: &[PathBuf],
     quiet: bool,
 ) -> Result<(), String> {
     let config = TrainConfig::load(path, overrides)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&config.name));
-    train_with(config, &out, resume, quiet)
+    train_with(config, &out, resume, init_from, quiet)
 }
 
-fn train_with(config: TrainConfig, out: &Path, resume: bool, quiet: bool) -> Result<(), String> {
+fn train_with(
+    config: TrainConfig,
+    out: &Path,
+    resume: bool,
+    init_from: &[PathBuf],
+    quiet: bool,
+) -> Result<(), String> {
     let steps = config.steps;
     let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
+    if !init_from.is_empty() {
+        init_networks(&trainer, init_from)?;
+    }
     let started = Instant::now();
     let progress = Progress::new(steps, 0, quiet);
     let mut last: Option<StepLog> = None;

@@ -1,0 +1,209 @@
+//! The way out to PyTorch, and back: a run exported as PyTorch modules, weights and a
+//! training script, and networks trained in PyTorch loaded into a run.
+//!
+//! [`export`] writes, into one directory:
+//! - `models.py`: the run's generator and critic as `torch.nn.Sequential`s. Gantry's
+//!   parameter names are PyTorch's `state_dict` keys for the same module tree (children
+//!   `0`, `1`, …; spectral norm as `torch.nn.utils.parametrizations.spectral_norm`'s
+//!   `parametrizations.weight.original` and `parametrizations.weight.0._u` / `_v`), so the
+//!   networks load with `strict=True`. The file is a shared header followed by the
+//!   template of the run's model kind (`templates/<kind>.py`): a new kind is one template.
+//! - `generator.safetensors`, `critic.safetensors` (and `generator_ema.safetensors`):
+//!   every parameter and buffer of each network, keys without the checkpoint's `g.` / `d.`
+//!   prefix.
+//! - `optimizer.safetensors`: both Adams' state under the checkpoint's names.
+//! - `data.safetensors`, `config.toml`, `run.json`, `train.py` (gantry's training step in
+//!   PyTorch, single-process or under `torchrun` with DistributedDataParallel) and a
+//!   `README.md`.
+//!
+//! [`init_from`] is the way back: `generator.safetensors` / `critic.safetensors` written
+//! by `train.py` (or by this module) loaded into a trainer's networks.
+
+use std::path::{Path, PathBuf};
+
+use gantry_nn::checkpoint::write_atomic;
+use gantry_nn::{Checkpoint, Module, Named, Sequential};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Data;
+use crate::train::models::ModelConfig;
+use crate::train::Trainer;
+
+/// The header of every `models.py`: imports, helpers and `load_networks`.
+const MODELS_HEADER: &str = include_str!("templates/models_header.py");
+/// `generator` and `critic` for `model.kind = "mlp"`.
+const MLP: &str = include_str!("templates/mlp.py");
+/// `generator` and `critic` for `model.kind = "dcgan"`.
+const DCGAN: &str = include_str!("templates/dcgan.py");
+/// The training script.
+const TRAIN: &str = include_str!("templates/train.py");
+/// The README of an export directory.
+const README: &str = include_str!("templates/README.md");
+
+/// Samples of a toy distribution written to `data.safetensors` (PyTorch trains on this
+/// fixed sample, where gantry draws afresh every batch).
+pub const TOY_SAMPLES: usize = 65_536;
+
+/// The generator's file in an export directory and in `train.py`'s output.
+pub const GENERATOR_FILE: &str = "generator.safetensors";
+/// The critic's file.
+pub const CRITIC_FILE: &str = "critic.safetensors";
+/// The EMA generator's file.
+pub const EMA_FILE: &str = "generator_ema.safetensors";
+
+/// The PyTorch template of a model kind.
+fn template(model: &ModelConfig) -> &'static str {
+    match model {
+        ModelConfig::Mlp { .. } => MLP,
+        ModelConfig::Dcgan { .. } => DCGAN,
+    }
+}
+
+/// `models.py` for a model config: the header, then the kind's template.
+pub fn models_py(model: &ModelConfig) -> String {
+    format!("{MODELS_HEADER}{}", template(model))
+}
+
+/// Writes the export of `trainer` (its current weights, optimizer state and step) into
+/// `dir`, creating it; each file is written atomically. Returns the files written.
+/// Errors name the file.
+pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ck = trainer.checkpoint();
+    let config = &trainer.config;
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
+        ("models.py", models_py(&config.model).into_bytes()),
+        ("train.py", TRAIN.as_bytes().to_vec()),
+        ("README.md", README.as_bytes().to_vec()),
+        ("config.toml", config.to_toml().into_bytes()),
+        (GENERATOR_FILE, part(&ck, "g.", unprefixed)?.to_bytes()),
+        (CRITIC_FILE, part(&ck, "d.", unprefixed)?.to_bytes()),
+        (
+            "optimizer.safetensors",
+            part(&ck, "opt_", |k| k)?.to_bytes(),
+        ),
+        ("data.safetensors", data_file(trainer).to_bytes()),
+    ];
+    if trainer.g_ema.is_some() {
+        files.push((EMA_FILE, part(&ck, "g_ema.", unprefixed)?.to_bytes()));
+    }
+    let settings = serde_json::json!({
+        "format": "gantry-export-1",
+        "step": trainer.step(),
+        "sample_shape": trainer.data.sample_shape(),
+        "config": config,
+        "config_toml": config.to_toml(),
+    });
+    let settings = serde_json::to_string_pretty(&settings).expect("the config serializes");
+    files.push(("run.json", settings.into_bytes()));
+    files
+        .into_iter()
+        .map(|(name, bytes)| {
+            let path = dir.join(name);
+            write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// The tensors of `ck` whose names start with `prefix`, renamed by `rename`.
+fn part(ck: &Checkpoint, prefix: &str, rename: fn(&str) -> &str) -> Result<Checkpoint, String> {
+    let mut out = Checkpoint::new();
+    for key in ck.keys().into_iter().filter(|k| k.starts_with(prefix)) {
+        let t = ck.get::<f32>(key, None).map_err(|e| e.to_string())?;
+        out.put(rename(key), &t);
+    }
+    Ok(out)
+}
+
+/// A network's name without its checkpoint prefix (`g.0.weight` → `0.weight`).
+fn unprefixed(key: &str) -> &str {
+    key.split_once('.').map_or(key, |(_, rest)| rest)
+}
+
+/// The training data as one tensor `data`: the data set, or [`TOY_SAMPLES`] draws of a toy
+/// distribution (from the run's seed).
+fn data_file(trainer: &Trainer) -> Checkpoint {
+    let mut out = Checkpoint::new();
+    let data = match &trainer.data {
+        Data::Samples(x) => x.clone(),
+        Data::Toy(toy) => toy.sample(
+            TOY_SAMPLES,
+            &mut ChaCha8Rng::seed_from_u64(trainer.config.seed),
+        ),
+    };
+    out.put("data", &data);
+    out
+}
+
+/// Loads networks from safetensors files into `trainer`, each file named for its network:
+/// `generator*.safetensors` → the generator, `critic*.safetensors` → the critic,
+/// `generator_ema*.safetensors` → the EMA generator. A directory stands for the files of
+/// those names in it. Every key must be present with the right shape, and none extra
+/// (PyTorch's `strict=True`). Without an EMA file, the EMA generator (if any) starts as a
+/// copy of the loaded generator. Errors name the file.
+pub fn init_from(trainer: &Trainer, paths: &[PathBuf]) -> Result<(), String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let present = [GENERATOR_FILE, CRITIC_FILE, EMA_FILE]
+                .map(|f| path.join(f))
+                .into_iter()
+                .filter(|p| p.exists());
+            files.extend(present);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    if files.is_empty() {
+        return Err(format!(
+            "--init-from: no {GENERATOR_FILE}, {CRITIC_FILE} or {EMA_FILE} in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut ema_loaded = false;
+    let mut generator = None;
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = if name.starts_with("generator_ema") {
+            ema_loaded = true;
+            trainer.g_ema.as_ref().ok_or_else(|| {
+                format!(
+                    "{}: this run keeps no EMA generator (set ema in the config)",
+                    file.display()
+                )
+            })?
+        } else if name.starts_with("generator") {
+            generator = Some(file);
+            &trainer.g
+        } else if name.starts_with("critic") {
+            &trainer.d
+        } else {
+            return Err(format!(
+                "--init-from {}: the file name must start with generator, generator_ema or critic (it names the network)",
+                file.display()
+            ));
+        };
+        load_into(target, file)?;
+    }
+    if let (Some(file), Some(ema), false) = (generator, &trainer.g_ema, ema_loaded) {
+        load_into(ema, file)?;
+    }
+    Ok(())
+}
+
+/// Every parameter and buffer of `net` from `file`, strictly.
+fn load_into(net: &Sequential, file: &Path) -> Result<(), String> {
+    let ck = Checkpoint::load(file).map_err(|e| e.to_string())?;
+    let state: Vec<Named<f32>> = [net.params(), net.buffers()].concat();
+    ck.restore(&state)
+        .map_err(|e| format!("{}: {e}", file.display()))
+}

@@ -1,0 +1,366 @@
+"""Continues a gantry run in PyTorch: the same objective, penalty, n_critic, Adam, schedule
+and EMA, from the exported weights and optimizer state, at the exported step.
+
+Written by `gantry export`. Run it in the export directory:
+
+    python train.py --steps 100                    # one process, CPU (or --device cuda)
+    torchrun --nproc_per_node 2 train.py --steps 100   # DistributedDataParallel
+
+Under torchrun each process takes every world_size-th sample of the data (as
+`torch.utils.data.DistributedSampler` splits it) and a batch of batch_size / world_size, and
+DistributedDataParallel averages the gradients (gloo on CPU, nccl on CUDA), so one step
+sees batch_size samples as in gantry. Batch norm uses each process's own batch statistics.
+
+It writes checkpoint.safetensors (gantry's format: `gantry sample --checkpoint` and
+`gantry train --resume` read it) and generator.safetensors / critic.safetensors /
+generator_ema.safetensors (for `gantry train --init-from`) into --out.
+
+One training step (Algorithm 1 of Gulrajani et al. 2017) is `train_step` below; its random
+draws come from a `Draws` object, so a test can pass in the draws gantry made.
+"""
+
+import argparse
+import math
+import os
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch.nn.parallel import DistributedDataParallel
+
+import models
+
+# --- objectives: losses of the critic's logits v_r = D(x_real), v_f = D(G(z)) -----------
+# -log sigmoid(v) = softplus(-v) and -log(1 - sigmoid(v)) = softplus(v), as in gantry.
+
+
+def critic_output(divergence, v):
+    """f-GAN's critic T = g_f(v) (Nowozin et al. 2016, Table 2)."""
+    return {
+        "total_variation": lambda: 0.5 * torch.tanh(v),
+        "kl": lambda: v,
+        "pearson": lambda: v,
+        "reverse_kl": lambda: -torch.exp(-v),
+        "neyman": lambda: 1 - torch.exp(-v),
+        "squared_hellinger": lambda: 1 - torch.exp(-v),
+        "jensen_shannon": lambda: math.log(2) - F.softplus(-v),
+        "gan": lambda: -F.softplus(-v),
+    }[divergence]()
+
+
+def conjugate_of_output(divergence, v):
+    """f*(g_f(v)), simplified per divergence so it is evaluated stably."""
+    return {
+        "total_variation": lambda: 0.5 * torch.tanh(v),
+        "kl": lambda: torch.exp(v - 1),
+        "reverse_kl": lambda: v - 1,
+        "pearson": lambda: v * v / 4 + v,
+        "neyman": lambda: 2 - 2 * torch.exp(-v / 2),
+        "squared_hellinger": lambda: torch.exp(v) - 1,
+        "jensen_shannon": lambda: F.softplus(v) - math.log(2),
+        "gan": lambda: F.softplus(v),
+    }[divergence]()
+
+
+def relativistic(a, b):
+    """RaSGAN (Jolicoeur-Martineau 2018): a should look more real than b on average."""
+    return F.softplus(-(a - b.mean())).mean() + F.softplus(b - a.mean()).mean()
+
+
+def d_loss(objective, real, fake):
+    """The critic's loss (minimized)."""
+    if objective in ("minimax", "non_saturating"):  # Goodfellow et al. 2014
+        return F.softplus(-real).mean() + F.softplus(fake).mean()
+    if objective == "wasserstein":  # Arjovsky et al. 2017
+        return fake.mean() - real.mean()
+    if objective == "hinge":  # Lim & Ye 2017; Miyato et al. 2018
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+    if objective == "least_squares":  # Mao et al. 2017
+        return ((real - 1).square().mean() + fake.square().mean()) * 0.5
+    if objective == "relativistic":
+        return relativistic(real, fake)
+    kind, divergence = objective.split(":")  # fgan:<d> or fgan-ns:<d>
+    return -(critic_output(divergence, real).mean() - conjugate_of_output(divergence, fake).mean())
+
+
+def g_loss(objective, fake, real):
+    """The generator's loss (minimized); `real` is used by the relativistic loss only."""
+    if objective == "minimax":
+        return -F.softplus(fake).mean()
+    if objective == "non_saturating":
+        return F.softplus(-fake).mean()
+    if objective in ("wasserstein", "hinge"):
+        return -fake.mean()
+    if objective == "least_squares":
+        return (fake - 1).square().mean() * 0.5
+    if objective == "relativistic":
+        return relativistic(fake, real)
+    kind, divergence = objective.split(":")
+    if kind == "fgan-ns":
+        return -critic_output(divergence, fake).mean()
+    return -conjugate_of_output(divergence, fake).mean()
+
+
+# --- penalties ---------------------------------------------------------------------------
+
+
+def squared_gradient_norm(critic, x):
+    """||grad_x D(x)||^2 per sample, kept in the graph (create_graph=True) so the penalty's
+    own gradient reaches the critic's parameters: a double backward."""
+    x = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return g.flatten(1).square().sum(1)
+
+
+def gradient_norm(critic, x):
+    """||grad_x D(x)||_2 per sample, sqrt(. + 1e-12) so its gradient is finite at 0."""
+    return (squared_gradient_norm(critic, x) + 1e-12).sqrt()
+
+
+def per_sample_shape(batch):
+    return (batch.shape[0],) + (1,) * (batch.dim() - 1)
+
+
+def penalty_loss(penalty, critic, real, fake, draws):
+    """The penalty term of one critic step, or None (no penalty, weight clipping)."""
+    kind = penalty["kind"]
+    if kind == "gradient_penalty":  # WGAN-GP, Gulrajani et al. 2017
+        eps = draws.uniform(per_sample_shape(real))
+        x_hat = eps * real + (1 - eps) * fake
+        excess = gradient_norm(critic, x_hat) - 1
+        if penalty["one_sided"]:
+            excess = F.relu(excess)
+        return excess.square().mean() * penalty["lambda"]
+    if kind == "r1":  # Mescheder et al. 2018
+        return squared_gradient_norm(critic, real).mean() * (penalty["gamma"] / 2)
+    if kind == "r2":
+        return squared_gradient_norm(critic, fake).mean() * (penalty["gamma"] / 2)
+    if kind == "dragan":  # Kodali et al. 2017
+        std = (real - real.mean()).square().mean().sqrt()
+        perturbed = real + draws.uniform(tuple(real.shape)) * (std * 0.5)
+        alpha = draws.uniform(per_sample_shape(real))
+        x_hat = alpha * real + (1 - alpha) * perturbed
+        return (gradient_norm(critic, x_hat) - 1).square().mean() * penalty["lambda"]
+    return None
+
+
+# --- random draws --------------------------------------------------------------------------
+
+
+class Draws:
+    """This process's random draws: real batches (with replacement) from its shard of the
+    data, latent batches z ~ N(0, I), and uniform numbers for the penalties."""
+
+    def __init__(self, data, batch, z_dim, seed, device):
+        self.data, self.batch, self.z_dim, self.device = data, batch, z_dim, device
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def real(self):
+        i = torch.randint(len(self.data), (self.batch,), generator=self.generator)
+        return self.data[i].to(self.device)
+
+    def z(self):
+        return torch.randn(self.batch, self.z_dim, generator=self.generator).to(self.device)
+
+    def uniform(self, shape):
+        return torch.rand(shape, generator=self.generator).to(self.device)
+
+
+# --- one training step ---------------------------------------------------------------------
+
+
+class Run:
+    """The networks, their optimizers and the settings of one run."""
+
+    def __init__(self, settings, g, d, ema, device, distributed):
+        config = settings["config"]
+        self.config, self.g, self.d, self.ema = config, g, d, ema
+        self.step = settings["step"]
+        o = config["optim"]
+        adam = dict(betas=(o["beta1"], o["beta2"]), eps=1e-8, foreach=False)
+        self.opt_g = torch.optim.Adam(g.parameters(), lr=o["g_lr"], **adam)
+        self.opt_d = torch.optim.Adam(d.parameters(), lr=o["d_lr"], **adam)
+        # Under torchrun the critic's and the generator's updates go through DDP, which
+        # averages their gradients over the processes; the generator step calls the plain
+        # critic, whose parameters are frozen there.
+        wrap = (lambda m: DistributedDataParallel(m)) if distributed else (lambda m: m)
+        self.g_train, self.d_train = wrap(g), wrap(d)
+
+    def set_learning_rates(self):
+        """The schedule: constant, or lr * (1 - t/T) at step t of T (linear)."""
+        o, total = self.config["optim"], max(self.config["steps"], 1)
+        factor = 1 - self.step / total if o["schedule"] == "linear" else 1.0
+        self.opt_g.param_groups[0]["lr"] = o["g_lr"] * factor
+        self.opt_d.param_groups[0]["lr"] = o["d_lr"] * factor
+
+    def critic_step(self, draws):
+        """One critic update on a real batch and a generated one; returns its loss."""
+        c = self.config
+        real = draws.real()
+        with torch.no_grad():
+            fake = self.g_train(draws.z())
+        loss = d_loss(c["objective"], self.d_train(real), self.d_train(fake))
+        penalty = penalty_loss(c["penalty"], self.d_train, real, fake, draws)
+        if penalty is not None:
+            loss = loss + penalty
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if c["penalty"]["kind"] == "weight_clip":  # WGAN, Arjovsky et al. 2017
+            with torch.no_grad():
+                for p in self.d.parameters():
+                    p.clamp_(-c["penalty"]["c"], c["penalty"]["c"])
+        return loss.item()
+
+    def generator_step(self, draws):
+        """One generator update against the (frozen) critic; returns its loss."""
+        objective = self.config["objective"]
+        z = draws.z()
+        real = draws.real() if objective == "relativistic" else None
+        self.d.requires_grad_(False)
+        fake = self.d(self.g_train(z))
+        loss = g_loss(objective, fake, fake if real is None else self.d(real))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.d.requires_grad_(True)
+        return loss.item()
+
+    def update_ema(self):
+        """theta_ema <- beta * theta_ema + (1 - beta) * theta; buffers copied."""
+        if self.ema is None:
+            return
+        beta = self.config["ema"]
+        with torch.no_grad():
+            for e, p in zip(self.ema.parameters(), self.g.parameters()):
+                e.mul_(beta).add_(p, alpha=1 - beta)
+            for e, b in zip(self.ema.buffers(), self.g.buffers()):
+                e.copy_(b)
+
+    def train_step(self, draws):
+        """n_critic critic steps, then one generator step, then the EMA."""
+        self.set_learning_rates()
+        for _ in range(self.config["n_critic"]):
+            d_loss_value = self.critic_step(draws)
+        g_loss_value = self.generator_step(draws)
+        self.update_ema()
+        self.step += 1
+        return d_loss_value, g_loss_value
+
+
+# --- gantry's checkpoint names ---------------------------------------------------------------
+
+
+def restore_adam(opt, module, state, prefix):
+    """Adam's moments from gantry's `{prefix}.{param}.exp_avg(_sq)` and `{prefix}.step`."""
+    step = state[f"{prefix}.step"].item()
+    if step == 0:
+        return
+    for name, p in module.named_parameters():
+        opt.state[p] = {
+            "step": torch.tensor(float(step)),
+            "exp_avg": state[f"{prefix}.{name}.exp_avg"].to(p.device).clone(),
+            "exp_avg_sq": state[f"{prefix}.{name}.exp_avg_sq"].to(p.device).clone(),
+        }
+
+
+def adam_state(opt, module, prefix):
+    """The inverse of `restore_adam`."""
+    out, step = {}, 0.0
+    for name, p in module.named_parameters():
+        s = opt.state.get(p, {})
+        step = float(s.get("step", step))
+        out[f"{prefix}.{name}.exp_avg"] = s.get("exp_avg", torch.zeros_like(p))
+        out[f"{prefix}.{name}.exp_avg_sq"] = s.get("exp_avg_sq", torch.zeros_like(p))
+    out[f"{prefix}.step"] = torch.tensor(step)
+    return out
+
+
+def float32_state(module, prefix=""):
+    """A state_dict as gantry stores it: every tensor float32 and contiguous."""
+    return {prefix + k: v.detach().float().cpu().contiguous() for k, v in module.state_dict().items()}
+
+
+def save_atomic(tensors, path, metadata=None):
+    """Writes a safetensors file via a temporary file and a rename, so a crash leaves the
+    old file or the new one, never half of one."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    tensors = {k: v.detach().float().cpu().contiguous() for k, v in tensors.items()}
+    save_file(tensors, tmp, metadata=metadata)
+    os.replace(tmp, path)
+
+
+def save(run, settings, out):
+    """checkpoint.safetensors in gantry's format, and the networks one file each."""
+    os.makedirs(out, exist_ok=True)
+    tensors = {**float32_state(run.g, "g."), **float32_state(run.d, "d.")}
+    if run.ema is not None:
+        tensors.update(float32_state(run.ema, "g_ema."))
+    tensors.update(adam_state(run.opt_g, run.g, "opt_g"))
+    tensors.update(adam_state(run.opt_d, run.d, "opt_d"))
+    # gantry resumes its own random stream from the start (position 0): the draws made
+    # here are PyTorch's, not gantry's.
+    meta = {"step": str(run.step), "rng_word_pos": "0", "format": "gantry-trainer-1",
+            "config": settings["config_toml"]}
+    save_atomic(tensors, os.path.join(out, "checkpoint.safetensors"), meta)
+    save_atomic(float32_state(run.g), os.path.join(out, "generator.safetensors"))
+    save_atomic(float32_state(run.d), os.path.join(out, "critic.safetensors"))
+    if run.ema is not None:
+        save_atomic(float32_state(run.ema), os.path.join(out, "generator_ema.safetensors"))
+
+
+def load_run(directory, device, distributed=False):
+    """The exported run, networks in training mode, optimizer state restored."""
+    settings = models.read_run(directory)
+    g, d, ema = models.load_networks(directory)
+    g, d = g.train().to(device), d.train().to(device)
+    ema = ema.to(device) if ema is not None else None
+    run = Run(settings, g, d, ema, device, distributed)
+    state = load_file(os.path.join(directory, "optimizer.safetensors"))
+    restore_adam(run.opt_g, g, state, "opt_g")
+    restore_adam(run.opt_d, d, state, "opt_d")
+    return run, settings
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=None,
+                        help="generator steps to run now (default: to the config's end)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--out", default=".", help="where to write the checkpoints")
+    parser.add_argument("--from", dest="source", default=".", help="the export directory")
+    args = parser.parse_args()
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    distributed = world > 1
+    rank = 0
+    device = torch.device(args.device)
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        rank = dist.get_rank()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+    run, settings = load_run(args.source, device, distributed)
+    config = run.config
+    if config["batch_size"] % world:
+        raise SystemExit(f"batch_size {config['batch_size']} is not divisible by the {world} processes")
+    data = load_file(os.path.join(args.source, "data.safetensors"))["data"]
+    shard = data[rank::world]  # DistributedSampler's split, without padding
+    seed = config["seed"] * 1000003 + run.step * 101 + rank
+    draws = Draws(shard, config["batch_size"] // world, config["model"]["z_dim"], seed, device)
+
+    end = config["steps"] if args.steps is None else min(config["steps"], run.step + args.steps)
+    while run.step < end:
+        d_value, g_value = run.train_step(draws)
+        if rank == 0 and (run.step % config["log_every"] == 0 or run.step == end):
+            print(f'{{"step": {run.step}, "d_loss": {d_value:.6g}, "g_loss": {g_value:.6g}}}', flush=True)
+        if rank == 0 and (run.step % config["checkpoint_every"] == 0 or run.step == end):
+            save(run, settings, args.out)
+    if distributed:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
