@@ -163,8 +163,8 @@ fn conditional_normalize(
     (mean, var): (&[f64], &[f64]),
 ) -> Vec<f64> {
     let mut y = vec![0.0; n * c * l];
-    for i in 0..n {
-        let k = labels[i] as usize;
+    for (i, &label) in labels.iter().enumerate().take(n) {
+        let k = label as usize;
         for ch in 0..c {
             for p in 0..l {
                 let at = (i * c + ch) * l + p;
