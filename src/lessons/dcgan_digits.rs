@@ -76,6 +76,7 @@ pub fn config(steps: usize) -> TrainConfig {
             z_dim: 100,
             channels: 32,
             spectral_norm: true,
+            conditional: None,
         },
         optim: OptimConfig {
             g_lr: 2e-4,

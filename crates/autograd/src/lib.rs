@@ -12,7 +12,8 @@
 //! 1. [`tape`]: `Tape`, `Var`, leaves and constants.
 //! 2. `op.rs`: the closed set of primitives, then one file per family with each forward
 //!    and its VJP side by side: `unary.rs`, `binary.rs`, `reduce.rs`, `layout.rs`,
-//!    `linalg.rs` (matmul, unfold, fold), `channel.rs` (per-channel affine map and bias).
+//!    `linalg.rs` (matmul, unfold, fold), `channel.rs` (per-channel affine map and bias),
+//!    `index_rows.rs` (rows picked by labels, the embedding lookup, and its scatter-add).
 //! 3. [`backward`]: the reverse sweep, in two modes (recorded or not).
 //! 4. `composite.rs` and `operators.rs`: ops built from primitives (sub, div, mean, norms).
 //! 5. [`conv`]: convolution and transposed convolution composed from unfold/fold + matmul.
@@ -26,6 +27,7 @@ mod channel;
 mod composite;
 pub mod conv;
 pub mod gradcheck;
+mod index_rows;
 mod layout;
 mod linalg;
 mod op;

@@ -8,6 +8,8 @@
 //! Each variant saves exactly what its VJP needs: input indices, and scalars or shapes;
 //! input *values* are read back from the tape.
 
+use std::sync::Arc;
+
 use gantry_tensor::{ColumnLayout, Element, Window2d};
 
 use crate::binary::Binary;
@@ -39,6 +41,10 @@ pub(crate) enum Op {
     Unfold(Window2d, ColumnLayout, usize),
     /// col2im from a column layout (the image size is the node's own shape).
     Fold(Window2d, ColumnLayout, usize),
+    /// Rows of a table picked by the indices (an embedding lookup).
+    IndexRows(Arc<[u32]>, usize),
+    /// Rows summed into the rows the indices name (the row count is the node's own shape).
+    ScatterAddRows(Arc<[u32]>, usize),
 }
 
 impl Op {
@@ -50,7 +56,9 @@ impl Op {
             | Op::Reduce(_, x)
             | Op::Layout(_, x)
             | Op::Unfold(_, _, x)
-            | Op::Fold(_, _, x) => pred(*x),
+            | Op::Fold(_, _, x)
+            | Op::IndexRows(_, x)
+            | Op::ScatterAddRows(_, x) => pred(*x),
             Op::Binary(_, a, b) | Op::MatMul(a, b) => pred(*a) || pred(*b),
             Op::ChannelAffine(x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
@@ -108,5 +116,11 @@ pub(crate) fn vjp<'t, E: Element>(
             vec![(*x, crate::linalg::unfold_vjp(tape.at(*x), win, *layout, g))]
         }
         Op::Fold(win, layout, x) => vec![(*x, crate::linalg::fold_vjp(win, *layout, g))],
+        Op::IndexRows(idx, x) => {
+            vec![(*x, crate::index_rows::index_rows_vjp(tape.at(*x), idx, g))]
+        }
+        Op::ScatterAddRows(idx, x) => {
+            vec![(*x, crate::index_rows::scatter_add_rows_vjp(idx, g))]
+        }
     }
 }

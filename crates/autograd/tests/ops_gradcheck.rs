@@ -577,3 +577,42 @@ fn unfold_and_fold() {
         ),
     ]);
 }
+
+#[test]
+fn index_rows_and_scatter_add_rows() {
+    // Repeated labels (0 twice, 2 twice) and a row no label names (3), so the scatter's
+    // sums and its zero rows are both exercised.
+    let labels: &'static [u32] = &[2, 0, 2, 1, 0];
+    check_table(vec![
+        case("index_rows [4, 3]", vec![any(&[4, 3], 180)], |x| {
+            x[0].index_rows(labels)
+        }),
+        case("index_rows [4, 2, 2]", vec![any(&[4, 2, 2], 181)], |x| {
+            x[0].index_rows(labels)
+        }),
+        case("index_rows of transpose", vec![any(&[3, 4], 182)], |x| {
+            x[0].t().index_rows(labels)
+        }),
+        case("scatter_add_rows into 4", vec![any(&[5, 3], 183)], |x| {
+            x[0].scatter_add_rows(labels, 4)
+        }),
+        case(
+            "scatter_add_rows of permute",
+            vec![any(&[3, 5], 184)],
+            |x| x[0].permute(&[1, 0]).scatter_add_rows(labels, 4),
+        ),
+        // Non-linear around them, so the second derivatives are not zero.
+        case("square of index_rows", vec![any(&[4, 3], 185)], |x| {
+            x[0].index_rows(labels).square()
+        }),
+        case("tanh of scatter_add_rows", vec![any(&[5, 2], 186)], |x| {
+            x[0].scatter_add_rows(labels, 3).tanh()
+        }),
+        // ⟨T[y], φ⟩, the projection term of a projection critic: both factors vary.
+        case(
+            "projection ⟨T[y], φ⟩",
+            vec![any(&[3, 4], 187), any(&[5, 4], 188)],
+            |x| (x[0].index_rows(labels) * x[1]).sum_axes(&[1], false),
+        ),
+    ]);
+}

@@ -163,7 +163,8 @@ fn other_data_and_models_parse() {
         ModelConfig::Dcgan {
             z_dim: 16,
             channels: 8,
-            spectral_norm: false
+            spectral_norm: false,
+            conditional: None,
         }
     );
     let idx = MINIMAL.replace(
@@ -368,6 +369,7 @@ fn models_are_checked_against_the_data_shape() {
         z_dim: 8,
         channels: 4,
         spectral_norm: false,
+        conditional: None,
     };
     assert_eq!(dcgan.validate(&[1, 8, 8]), Ok(()));
     assert!(dcgan

@@ -70,27 +70,8 @@ impl<E: Element> BatchNorm<E> {
 
 impl<E: Element> Module<E> for BatchNorm<E> {
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
-        let s = x.shape();
-        let c = self.weight.shape()[0];
-        assert!(
-            s.len() == self.rank && s[1] == c,
-            "BatchNorm: input {s:?} does not match {c} channels (need rank {})",
-            self.rank
-        );
-        let axes = self.axes();
+        let (mean, var) = self.statistics(tape, x);
         let eps = E::from_f64_lossy(self.eps);
-        let (mean, var) = if self.training.get() {
-            // Two reductions that read the batch and write only [C] (the variance squares
-            // the deviations as it sums them).
-            let mean = x.mean_axes(&axes, false);
-            let var = x.var_axes(&axes, false);
-            self.update_running(&mean.value(), &var.value(), s.iter().product::<usize>() / c);
-            (mean, var)
-        } else {
-            let rm = tape.constant(self.running_mean.value());
-            let rv = tape.constant(self.running_var.value());
-            (rm, rv)
-        };
         // γ·(x − μ)/√(σ² + ε) + β = x·s + (β − μ·s) with s = γ/√(σ² + ε): the per-channel
         // scale and shift are [C]-sized, so only one pass (`channel_affine`) writes the batch.
         let scale = (var + eps).pow(E::from_f64_lossy(-0.5)) * tape.param(&self.weight);
@@ -119,6 +100,35 @@ impl<E: Element> Module<E> for BatchNorm<E> {
 }
 
 impl<E: Element> BatchNorm<E> {
+    /// The per-channel mean and biased variance `[C]` that normalize `x`: the batch's in
+    /// training mode (which also moves the running statistics), the running ones in
+    /// evaluation mode. `ConditionalBatchNorm` uses them without this layer's `γ`, `β`.
+    ///
+    /// # Panics
+    /// If `x` is not `[N, C, …]` of this layer's rank and channel count.
+    pub fn statistics<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> (Var<'t, E>, Var<'t, E>) {
+        let s = x.shape();
+        let c = self.weight.shape()[0];
+        assert!(
+            s.len() == self.rank && s[1] == c,
+            "BatchNorm: input {s:?} does not match {c} channels (need rank {})",
+            self.rank
+        );
+        let axes = self.axes();
+        if self.training.get() {
+            // Two reductions that read the batch and write only [C] (the variance squares
+            // the deviations as it sums them).
+            let mean = x.mean_axes(&axes, false);
+            let var = x.var_axes(&axes, false);
+            self.update_running(&mean.value(), &var.value(), s.iter().product::<usize>() / c);
+            (mean, var)
+        } else {
+            let rm = tape.constant(self.running_mean.value());
+            let rv = tape.constant(self.running_var.value());
+            (rm, rv)
+        }
+    }
+
     /// `r ← (1 − m)·r + m·stat`, with the variance made unbiased (`·n/(n − 1)`).
     fn update_running(&self, mean: &Tensor<E>, var: &Tensor<E>, n: usize) {
         let m = E::from_f64_lossy(self.momentum);

@@ -11,16 +11,20 @@
 //! 1. [`param`] and [`module`]: `Param`, `Module`, names, `Sequential`.
 //! 2. [`init`], [`linear`], [`conv`], [`activation`]: the layers a DCGAN needs.
 //! 3. [`batch_norm`], [`layer_norm`]: normalization with train/eval modes.
-//! 4. [`weight_layer`] and [`spectral_norm`]: `W/σ(W)` by power iteration.
-//! 5. [`optim`]: SGD, Adam/AdamW, RMSprop with PyTorch's exact rules.
-//! 6. [`checkpoint`]: safetensors state dicts, atomic writes, validated loads.
+//! 4. [`embedding`] and [`conditional_batch_norm`]: per-class vectors looked up by label,
+//!    and batch norm with a per-class gain and bias (class-conditional GANs).
+//! 5. [`weight_layer`] and [`spectral_norm`]: `W/σ(W)` by power iteration.
+//! 6. [`optim`]: SGD, Adam/AdamW, RMSprop with PyTorch's exact rules.
+//! 7. [`checkpoint`]: safetensors state dicts, atomic writes, validated loads.
 
 #![warn(missing_docs)]
 
 pub mod activation;
 pub mod batch_norm;
 pub mod checkpoint;
+pub mod conditional_batch_norm;
 pub mod conv;
+pub mod embedding;
 pub mod init;
 pub mod layer_norm;
 pub mod linear;
@@ -33,7 +37,9 @@ pub mod weight_layer;
 pub use activation::{Flatten, LeakyReLU, ReLU, Reshape, Sigmoid, Tanh, Upsample};
 pub use batch_norm::BatchNorm;
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use conditional_batch_norm::ConditionalBatchNorm;
 pub use conv::{Conv2d, ConvTranspose2d};
+pub use embedding::{label_tensor, Embedding};
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use module::{param_list, prefixed, Module, Named, Sequential};

@@ -14,6 +14,18 @@ pub trait Module<E: Element = f32> {
     /// Applies the module to `x` on the step's tape.
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E>;
 
+    /// Applies the module to `x` given one class label per sample, for class-conditional
+    /// layers (`ConditionalBatchNorm`) and the containers holding them; every other module
+    /// ignores the labels (this default), so an unconditional network pays nothing.
+    fn forward_with_labels<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        _labels: Option<&[u32]>,
+    ) -> Var<'t, E> {
+        self.forward(tape, x)
+    }
+
     /// Trainable parameters with names relative to this module.
     fn params(&self) -> Vec<Named<E>> {
         Vec::new()
@@ -88,6 +100,16 @@ impl<E: Element> Sequential<E> {
 impl<E: Element> Module<E> for Sequential<E> {
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
         self.layers.iter().fold(x, |h, l| l.forward(tape, h))
+    }
+    /// Passes the labels on to every layer.
+    fn forward_with_labels<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        labels: Option<&[u32]>,
+    ) -> Var<'t, E> {
+        let each = self.layers.iter();
+        each.fold(x, |h, l| l.forward_with_labels(tape, h, labels))
     }
     fn params(&self) -> Vec<Named<E>> {
         let each = self.layers.iter().enumerate();

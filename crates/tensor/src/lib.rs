@@ -38,6 +38,7 @@ pub mod elementwise;
 pub mod error;
 pub mod gather;
 pub mod gemm;
+pub mod index_rows;
 pub mod layout;
 pub mod matmul;
 pub mod random;

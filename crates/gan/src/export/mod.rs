@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use gantry_nn::checkpoint::write_atomic;
-use gantry_nn::{Checkpoint, Module, Named, Sequential};
+use gantry_nn::{Checkpoint, Module, Named};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -173,7 +173,7 @@ pub fn init_from(trainer: &Trainer, paths: &[PathBuf]) -> Result<(), String> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let target = if name.starts_with("generator_ema") {
+        let target: &dyn Module<f32> = if name.starts_with("generator_ema") {
             ema_loaded = true;
             trainer.g_ema.as_ref().ok_or_else(|| {
                 format!(
@@ -201,7 +201,7 @@ pub fn init_from(trainer: &Trainer, paths: &[PathBuf]) -> Result<(), String> {
 }
 
 /// Every parameter and buffer of `net` from `file`, strictly.
-fn load_into(net: &Sequential, file: &Path) -> Result<(), String> {
+fn load_into(net: &dyn Module<f32>, file: &Path) -> Result<(), String> {
     let ck = Checkpoint::load(file).map_err(|e| e.to_string())?;
     let state: Vec<Named<f32>> = [net.params(), net.buffers()].concat();
     ck.restore(&state)

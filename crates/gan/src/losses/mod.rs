@@ -5,7 +5,9 @@
 //! 2. [`objective`]: every GAN loss, from the critic's logits.
 //! 3. [`penalty`]: what regularizes the critic: gradient penalties (double backward) and
 //!    weight clipping.
+//! 4. [`classification`]: AC-GAN's class cross-entropy.
 
+pub mod classification;
 pub mod divergence;
 pub mod objective;
 pub mod penalty;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use gantry_autograd::Tape;
 use gantry_nn::{
     freeze, gradients, param_list, prefixed, Adam, Checkpoint, CheckpointError, Module, Named,
-    Optimizer, Sequential,
+    Optimizer,
 };
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
@@ -24,6 +24,7 @@ use crate::data::Data;
 use crate::losses::Objective;
 use crate::metrics::digits_judge::DigitsJudge;
 use crate::train::config::TrainConfig;
+use crate::train::models::{Critic, Generator};
 use crate::train::error::{finite, TrainError};
 
 /// What one generator step measured (one JSON line of the log).
@@ -80,11 +81,11 @@ pub struct Trainer {
     /// The data.
     pub data: Data,
     /// The generator.
-    pub g: Sequential,
+    pub g: Generator,
     /// The critic (discriminator).
-    pub d: Sequential,
+    pub d: Critic,
     /// The moving average of the generator, if `config.ema` is set.
-    pub g_ema: Option<Sequential>,
+    pub g_ema: Option<Generator>,
     opt_g: Optimizer<Adam>,
     opt_d: Optimizer<Adam>,
     pub(crate) rng: ChaCha8Rng,
@@ -105,11 +106,14 @@ impl Trainer {
         let shape = data.sample_shape();
         config.model.validate(&shape).map_err(TrainError::Config)?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let (g, d) = config.model.build(&shape, &mut rng);
+        let (g, d) = (config.model)
+            .build(&shape, None, &mut rng)
+            .map_err(TrainError::Config)?;
         let g_ema = config.ema.map(|_| {
             let (copy, _) = config
                 .model
-                .build(&shape, &mut ChaCha8Rng::seed_from_u64(0));
+                .build(&shape, None, &mut ChaCha8Rng::seed_from_u64(0))
+                .expect("the config built the generator above");
             copy_state(&g, &copy);
             copy
         });
@@ -136,7 +140,7 @@ impl Trainer {
     }
 
     /// The generator used for samples: the EMA one if there is one.
-    pub fn sampler(&self) -> &Sequential {
+    pub fn sampler(&self) -> &Generator {
         self.g_ema.as_ref().unwrap_or(&self.g)
     }
 
@@ -202,11 +206,11 @@ impl Trainer {
             let tape = Tape::new();
             freeze(&tape, &g_params);
             let fake = tape
-                .no_grad(|| self.g.forward(&tape, tape.constant(z)))
+                .no_grad(|| self.g.forward(&tape, tape.constant(z), None))
                 .value();
-            let vr = self.d.forward(&tape, tape.constant(real.clone()));
-            let vf = self.d.forward(&tape, tape.constant(fake.clone()));
-            let critic = |x| self.d.forward(&tape, x);
+            let vr = self.d.forward(&tape, tape.constant(real.clone()), None).logit;
+            let vf = self.d.forward(&tape, tape.constant(fake.clone()), None).logit;
+            let critic = |x| self.d.forward(&tape, x, None).logit;
             let penalty_term = penalty.loss(&tape, &critic, &real, &fake, &mut self.rng);
             let loss = match penalty_term {
                 Some(p) => objective.d_loss(vr, vf) + p,
@@ -243,9 +247,9 @@ impl Trainer {
         let (loss, grads) = {
             let tape = Tape::new();
             freeze(&tape, &d_params);
-            let fake = self.g.forward(&tape, tape.constant(z));
-            let vf = self.d.forward(&tape, fake);
-            let vr = real.map_or(vf, |r| self.d.forward(&tape, tape.constant(r)));
+            let fake = self.g.forward(&tape, tape.constant(z), None);
+            let vf = self.d.forward(&tape, fake, None).logit;
+            let vr = real.map_or(vf, |r| self.d.forward(&tape, tape.constant(r), None).logit);
             let loss = objective.g_loss(vf, vr);
             (
                 finite(loss.item() as f64, self.step + 1, "g_loss")?,
@@ -370,30 +374,30 @@ impl Trainer {
 }
 
 /// Runs a generator in eval mode without recording, then back to training mode.
-pub fn generate(g: &Sequential, z: &Tensor<f32>) -> Tensor<f32> {
+pub fn generate(g: &Generator, z: &Tensor<f32>) -> Tensor<f32> {
     g.set_training(false);
     let tape = Tape::new();
     let out = tape
-        .no_grad(|| g.forward(&tape, tape.constant(z.clone())))
+        .no_grad(|| g.forward(&tape, tape.constant(z.clone()), None))
         .value();
     g.set_training(true);
     out
 }
 
 /// The critic's value on a batch (eval mode, nothing recorded).
-pub fn critic_values(d: &Sequential, x: &Tensor<f32>) -> Tensor<f32> {
+pub fn critic_values(d: &Critic, x: &Tensor<f32>) -> Tensor<f32> {
     d.set_training(false);
     let tape = Tape::new();
     let out = tape
-        .no_grad(|| d.forward(&tape, tape.constant(x.clone())))
+        .no_grad(|| d.forward(&tape, tape.constant(x.clone()), None).logit)
         .value();
     d.set_training(true);
     out
 }
 
 /// Copies every parameter and buffer of `from` into `to` (same architecture).
-fn copy_state(from: &Sequential, to: &Sequential) {
-    let all = |m: &Sequential| [m.params(), m.buffers()].concat();
+fn copy_state(from: &Generator, to: &Generator) {
+    let all = |m: &Generator| [m.params(), m.buffers()].concat();
     for ((_, a), (_, b)) in all(from).iter().zip(all(to)) {
         b.set(a.value());
     }

@@ -40,6 +40,7 @@ pub fn trainer(name: &str) -> Option<Trainer> {
         z_dim: 100,
         channels: 64,
         spectral_norm: sn,
+        conditional: None,
     };
     let (objective, penalty, model, data, batch_size, n_critic, optim) = match name {
         "toy-wgangp" => (
