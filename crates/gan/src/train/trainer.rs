@@ -217,7 +217,7 @@ impl Trainer {
         let mut last = (0.0, None, None, 0.0);
         let mut updates_finite = true;
         for _ in 0..self.config.n_critic {
-            let real = self.data.batch(bs, &mut self.rng);
+            let real = self.data.batch(bs, &mut self.rng).x;
             let z = Tensor::randn(&[bs, zdim], &mut self.rng);
             let grads = {
                 let tape = Tape::new();
@@ -254,7 +254,7 @@ impl Trainer {
         }
         let z = Tensor::randn(&[bs, zdim], &mut self.rng);
         let real = matches!(objective, Objective::Relativistic)
-            .then(|| self.data.batch(bs, &mut self.rng));
+            .then(|| self.data.batch(bs, &mut self.rng).x);
         let (g_loss, grads) = {
             let tape = Tape::new();
             freeze(&tape, &d_params);
@@ -343,8 +343,8 @@ impl Trainer {
                 sliced_wasserstein(&samples, &data, 256, &mut rng)
             });
         }
-        if let (Some(judge), Data::Samples(real)) = (&self.judge, &self.data) {
-            eval.images = Some(judge.report(&samples, real));
+        if let (Some(judge), Some(real)) = (&self.judge, self.data.images()) {
+            eval.images = Some(judge.report(&samples, &real.to_tensor()));
         }
         eval
     }
