@@ -52,7 +52,7 @@ impl ImageFolder {
     /// images, image files beside class folders, a class folder without images, a file that
     /// cannot be read or is not a decodable PNG or JPEG.
     pub fn load(path: &Path, size: usize, channels: usize) -> Result<ImageFolder, DataError> {
-        let (files, classes) = list(path)?;
+        let Listing { files, classes } = list(path)?;
         let per_image = channels * size * size;
         let mut pixels = Vec::with_capacity(files.len() * per_image);
         let mut labels = Vec::with_capacity(files.len());
@@ -136,8 +136,16 @@ fn planar(rgb: &image::RgbImage) -> Vec<u8> {
         .collect()
 }
 
-/// The image files to read with their labels, and the class names (empty: unlabelled).
-fn list(path: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), DataError> {
+/// The image files of a folder, each with its label, and the class names.
+struct Listing {
+    /// Every image file and its class (0 when unlabelled), in loading order.
+    files: Vec<(PathBuf, u32)>,
+    /// The class folders' names, by label (empty: unlabelled).
+    classes: Vec<String>,
+}
+
+/// The image files under `path` and their classes.
+fn list(path: &Path) -> Result<Listing, DataError> {
     let origin = path.display().to_string();
     if !fs::metadata(path)
         .map_err(|e| DataError::io(&origin, e))?
@@ -160,7 +168,10 @@ fn list(path: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), DataError> {
             &origin,
             "holds no PNG or JPEG images and no class folders",
         )),
-        (None, Some(_)) => Ok((images.into_iter().map(|f| (f, 0)).collect(), Vec::new())),
+        (None, Some(_)) => Ok(Listing {
+            files: images.into_iter().map(|f| (f, 0)).collect(),
+            classes: Vec::new(),
+        }),
         (Some(_), None) => {
             let mut files = Vec::new();
             let mut classes = Vec::new();
@@ -176,7 +187,7 @@ fn list(path: &Path) -> Result<(Vec<(PathBuf, u32)>, Vec<String>), DataError> {
                 let name = folder.file_name().unwrap_or_default();
                 classes.push(name.to_string_lossy().into_owned());
             }
-            Ok((files, classes))
+            Ok(Listing { files, classes })
         }
     }
 }
