@@ -314,3 +314,76 @@ fn a_missing_path_is_an_error_naming_it() {
     let text = error(ImageFolder::load(&file, 4, 1));
     assert_eq!(text, format!("{}: is not a folder", file.display()));
 }
+
+#[test]
+fn pixels_are_allocated_once_at_their_u8_size() {
+    let dir = temp_dir("size");
+    for k in 0..5 {
+        RgbImage::from_pixel(10, 8, Rgb([k, 2 * k, 3 * k]))
+            .save(dir.join(format!("{k}.png")))
+            .unwrap();
+    }
+    let set = ImageFolder::load(&dir, 8, 3).unwrap().images;
+    assert_eq!(set.pixels.len(), 5 * 3 * 8 * 8);
+    assert_eq!(set.pixels.capacity(), set.pixels.len(), "no spare capacity");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Loads the RGB folder named by `GANTRY_FOLDER` at 64x64 and prints its size, the load
+/// time and the time of a 64-image batch (the data path of one training step) beside a
+/// step of the `dcgan-sn-hinge` workload. For the
+/// peak RSS, run the test binary itself under `/usr/bin/time -v`:
+///
+/// ```sh
+/// cargo test --release -p gantry-gan --test folder --no-run   # prints the binary's path
+/// GANTRY_FOLDER=DIR /usr/bin/time -v target/release/deps/folder-… --ignored --nocapture large
+/// ```
+#[test]
+#[ignore = "needs GANTRY_FOLDER=DIR, a large image folder"]
+fn large_folder_memory_and_batch_time() {
+    use rand::SeedableRng;
+    let dir = PathBuf::from(std::env::var("GANTRY_FOLDER").expect("GANTRY_FOLDER"));
+    let started = std::time::Instant::now();
+    let data = Data::load(&DataConfig::Folder {
+        path: dir,
+        size: 64,
+        channels: 3,
+        flip: true,
+    })
+    .unwrap();
+    let loaded = started.elapsed();
+    let set = data.images().unwrap();
+    println!(
+        "{}: {} bytes of pixels ({:.1} MB), loaded in {loaded:.2?}",
+        data.description(),
+        set.pixels.len(),
+        set.pixels.len() as f64 / 1e6
+    );
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    for (name, data) in [
+        ("folder 3x64x64, flip", data),
+        (
+            "fashion-mnist 1x28x28",
+            Data::load(&DataConfig::FashionMnist {
+                path: None,
+                flip: false,
+            })
+            .unwrap(),
+        ),
+    ] {
+        let reps = 200;
+        let started = std::time::Instant::now();
+        for _ in 0..reps {
+            std::hint::black_box(data.batch(64, &mut rng));
+        }
+        println!("{name}: batch of 64 in {:.1?}", started.elapsed() / reps);
+    }
+    // Against one step of the 28x28 DCGAN benchmark workload (batch 64), timed here too.
+    let mut step = gantry_gan::train::workloads::trainer("dcgan-sn-hinge").unwrap();
+    step.train_step(std::time::Instant::now()).unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        step.train_step(std::time::Instant::now()).unwrap();
+    }
+    println!("dcgan-sn-hinge: step in {:.1?}", started.elapsed() / 5);
+}
