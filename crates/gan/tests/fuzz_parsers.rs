@@ -621,11 +621,42 @@ path = "/nonexistent/train-images-idx3-ubyte.gz"
 kind = "dcgan"
 "#;
 
+const FOLDER: &str = r#"
+steps = 4
+batch_size = 16
+objective = "hinge"
+[data]
+name = "folder"
+path = "/nonexistent/pictures"
+size = 32
+channels = 3
+flip = true
+[model]
+kind = "dcgan"
+"#;
+
+const LABELLED: &str = r#"
+steps = 4
+batch_size = 8
+objective = "non_saturating"
+[data]
+name = "idx"
+path = "/nonexistent/train-images-idx3-ubyte.gz"
+labels = "/nonexistent/train-labels-idx1-ubyte.gz"
+num_classes = 10
+flip = false
+[model]
+kind = "dcgan"
+"#;
+
 fn toml_seeds() -> Vec<&'static str> {
     vec![
         TINY,
         DIGITS,
         IDX,
+        FOLDER,
+        LABELLED,
+        "steps = 2\nbatch_size = 4\nobjective = \"hinge\"\n[data]\nname = \"fashion-mnist\"\npath = \"fm\"\nflip = true\n[model]\nkind = \"dcgan\"\n",
         include_str!("../../../configs/ring8-wgangp.toml"),
     ]
 }
