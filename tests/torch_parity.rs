@@ -176,10 +176,10 @@ fn write_case(config: &str, dir: &Path) {
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     let z = Tensor::<f32>::randn(&[6, config.model.z_dim()], &mut rng);
     let x = trainer.data.batch(6, &mut rng);
-    fixtures.put("g_out", &generate(&trainer.g, &z));
+    fixtures.put("g_out", &generate(&trainer.g, &z, None));
     fixtures.put("d_out", &critic_values(&trainer.d, &x));
     if let Some(ema) = &trainer.g_ema {
-        fixtures.put("ema_out", &generate(ema, &z));
+        fixtures.put("ema_out", &generate(ema, &z, None));
     }
     fixtures.put("z", &z);
     fixtures.put("x", &x);

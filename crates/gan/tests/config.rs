@@ -174,7 +174,10 @@ fn other_data_and_models_parse() {
     assert_eq!(
         parse(&idx, &[]).unwrap().data,
         DataConfig::Idx {
-            path: "/data/train-images-idx3-ubyte.gz".into()
+            path: "/data/train-images-idx3-ubyte.gz".into(),
+            labels: None,
+            num_classes: None,
+            flip: false,
         }
     );
     let fgan = parse(MINIMAL, &["objective=fgan-ns:reverse_kl"]).unwrap();
@@ -328,6 +331,9 @@ fn the_stored_toml_parses_back_to_the_same_config() {
     assert_eq!(TrainConfig::from_toml(&c.to_toml(), &[]).unwrap(), c);
     c.data = DataConfig::Idx {
         path: "some/where.idx".into(),
+        labels: None,
+        num_classes: None,
+        flip: false,
     };
     assert_eq!(TrainConfig::from_toml(&c.to_toml(), &[]).unwrap(), c);
 }

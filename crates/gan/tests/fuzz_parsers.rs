@@ -1,6 +1,6 @@
 //! Fuzzing, with proptest, of every parser of outside data in gantry-gan: IDX images and
-//! labels (raw and gzipped), the TOML training config (and its `--set` overrides), and the
-//! digits CSV. Inputs are random bytes and valid inputs mutated by bit flips, truncations,
+//! labels (raw and gzipped, and labels checked against their images), the PNG decoding of
+//! image folders, the TOML training config (and its `--set` overrides), and the digits CSV. Inputs are random bytes and valid inputs mutated by bit flips, truncations,
 //! inserted and removed bytes and huge numbers in headers and fields. No parser may panic,
 //! hang, or allocate more than a small multiple of its input (a counting global allocator
 //! records the largest single allocation of each call); what a parser accepts must be
@@ -23,7 +23,8 @@ use flate2::read::{GzDecoder, MultiGzDecoder};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use gantry_gan::data::digits::Digits;
-use gantry_gan::data::idx::{load_idx_images, parse_idx_images, parse_idx_labels};
+use gantry_gan::data::folder::decode_image;
+use gantry_gan::data::idx::{load_idx_images, parse_idx_images, parse_idx_labels, parse_idx_set};
 use gantry_gan::train::config::TrainConfig;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -426,6 +427,144 @@ fn idx_header_claiming_a_trillion_values_is_rejected_without_allocating() {
 }
 
 // ---------------------------------------------------------------------------------------
+// IDX labels checked against their images.
+
+/// Three 2x2 images; label files are drawn against them.
+fn three_images() -> Vec<u8> {
+    idx(
+        0x803,
+        &[3, 2, 2],
+        &[0, 64, 128, 255, 1, 2, 3, 4, 9, 8, 7, 6],
+    )
+}
+
+/// A mutated (perhaps gzipped) label file for [`three_images`], and a class count.
+fn labels_input() -> impl Strategy<Value = (Vec<u8>, Option<usize>)> {
+    let seeds = vec![
+        idx(0x801, &[3], &[0, 1, 2]),
+        idx(0x801, &[3], &[9, 9, 255]),
+        idx(0x801, &[2], &[1, 1]),
+    ];
+    (
+        prop::sample::select(seeds),
+        mutations(),
+        any::<bool>(),
+        prop::option::of(0usize..300),
+    )
+        .prop_map(|(seed, ms, zip, classes)| {
+            let raw = mutate(seed, &ms);
+            (if zip { gzip(&raw) } else { raw }, classes)
+        })
+}
+
+fn check_labels((bytes, classes): (Vec<u8>, Option<usize>)) -> Result<bool, TestCaseError> {
+    let images = three_images();
+    let len = images.len() + bytes.len() + inflated_len(&bytes);
+    let (result, largest, took) = measured(|| parse_idx_set(&images, Some(&bytes), classes));
+    check_cost(len, largest, took)?;
+    if let Ok(set) = &result {
+        let labels = set.labels.as_ref().expect("labelled");
+        prop_assert_eq!(labels.len(), 3);
+        prop_assert!(labels.iter().all(|&l| (l as usize) < set.num_classes));
+        if let Some(k) = classes {
+            prop_assert_eq!(set.num_classes, k);
+        }
+    }
+    Ok(result.is_ok())
+}
+
+#[test]
+fn idx_labels_against_images_survive_mutated_label_files() {
+    fuzz("idx-labels", DEFAULT_CASES, labels_input(), check_labels);
+}
+
+#[test]
+#[ignore = "long: GANTRY_FUZZ_CASES=1000000 cargo test --release -p gantry-gan --test fuzz_parsers -- --ignored --nocapture"]
+fn idx_labels_long_fuzz() {
+    fuzz("idx-labels", long_cases(), labels_input(), check_labels);
+}
+
+// ---------------------------------------------------------------------------------------
+// PNG files of an image folder.
+
+/// Valid PNGs of every mode an image folder converts: grey, grey 16-bit, RGB, RGBA, of
+/// square and oblong sizes.
+fn png_seeds() -> Vec<Vec<u8>> {
+    let encode = |image: image::DynamicImage| {
+        let mut bytes = Vec::new();
+        image
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        bytes
+    };
+    let grey = image::GrayImage::from_fn(8, 8, |x, y| image::Luma([(x * 30 + y) as u8]));
+    let grey16 = image::ImageBuffer::from_fn(5, 3, |x, y| image::Luma([(x * 9000 + y) as u16]));
+    let rgb = image::RgbImage::from_fn(6, 9, |x, y| image::Rgb([x as u8, y as u8, 200]));
+    let rgba = image::RgbaImage::from_fn(4, 4, |x, y| image::Rgba([x as u8, 1, y as u8, 90]));
+    vec![
+        encode(grey.into()),
+        encode(image::DynamicImage::ImageLuma16(grey16)),
+        encode(rgb.into()),
+        encode(rgba.into()),
+    ]
+}
+
+/// Random bytes, or a valid PNG mutated, decoded to 1 or 3 channels.
+fn png_input() -> impl Strategy<Value = (Vec<u8>, usize)> {
+    let bytes = prop_oneof![
+        1 => vec(any::<u8>(), 0..128),
+        8 => (prop::sample::select(png_seeds()), mutations())
+            .prop_map(|(seed, ms)| mutate(seed, &ms)),
+    ];
+    (bytes, prop::sample::select(vec![1usize, 3]))
+}
+
+/// The most the PNG decoder may allocate for an input: what the image's header declares
+/// is allocated before the pixel data is read, and a mutated header is only refused once
+/// it passes the decoder's limit ([`gantry_gan::data::folder::MAX_SIDE`] per side, 512 MiB
+/// in all).
+const PNG_ALLOCATION_BOUND: usize = 512 << 20;
+
+fn check_png((bytes, channels): (Vec<u8>, usize)) -> Result<bool, TestCaseError> {
+    let (result, largest, took) = measured(|| decode_image(&bytes, "fuzz.png", 8, channels));
+    prop_assert!(
+        took < TIME_BOUND,
+        "decoding {} bytes took {took:?}",
+        bytes.len()
+    );
+    prop_assert!(
+        largest <= PNG_ALLOCATION_BOUND,
+        "allocated {largest} bytes at once"
+    );
+    match &result {
+        Ok(pixels) => prop_assert_eq!(pixels.len(), channels * 8 * 8),
+        Err(e) => {
+            let text = e.to_string();
+            prop_assert!(
+                text.starts_with("fuzz.png: ") && !text.contains('\n'),
+                "{}",
+                text
+            );
+        }
+    }
+    Ok(result.is_ok())
+}
+
+#[test]
+fn png_decoding_survives_random_and_mutated_bytes() {
+    fuzz("png", DEFAULT_CASES, png_input(), check_png);
+}
+
+#[test]
+#[ignore = "long: GANTRY_FUZZ_CASES=1000000 cargo test --release -p gantry-gan --test fuzz_parsers -- --ignored --nocapture"]
+fn png_decoding_long_fuzz() {
+    fuzz("png", long_cases(), png_input(), check_png);
+}
+
+// ---------------------------------------------------------------------------------------
 // TOML config.
 
 const TINY: &str = r#"
@@ -482,11 +621,42 @@ path = "/nonexistent/train-images-idx3-ubyte.gz"
 kind = "dcgan"
 "#;
 
+const FOLDER: &str = r#"
+steps = 4
+batch_size = 16
+objective = "hinge"
+[data]
+name = "folder"
+path = "/nonexistent/pictures"
+size = 32
+channels = 3
+flip = true
+[model]
+kind = "dcgan"
+"#;
+
+const LABELLED: &str = r#"
+steps = 4
+batch_size = 8
+objective = "non_saturating"
+[data]
+name = "idx"
+path = "/nonexistent/train-images-idx3-ubyte.gz"
+labels = "/nonexistent/train-labels-idx1-ubyte.gz"
+num_classes = 10
+flip = false
+[model]
+kind = "dcgan"
+"#;
+
 fn toml_seeds() -> Vec<&'static str> {
     vec![
         TINY,
         DIGITS,
         IDX,
+        FOLDER,
+        LABELLED,
+        "steps = 2\nbatch_size = 4\nobjective = \"hinge\"\n[data]\nname = \"fashion-mnist\"\npath = \"fm\"\nflip = true\n[model]\nkind = \"dcgan\"\n",
         include_str!("../../../configs/ring8-wgangp.toml"),
     ]
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use gantry_gan::data::idx::{
-    load_idx_images, load_idx_labels, parse_idx_images, parse_idx_labels, DataError, IdxDataset,
-    Split,
+    load_idx_images, load_idx_labels, load_idx_set, parse_idx_images, parse_idx_labels,
+    parse_idx_set, DataError, IdxDataset, Split,
 };
 use proptest::prelude::*;
 
@@ -280,4 +280,54 @@ proptest! {
             prop_assert_eq!(images.len() + 16, raw_len);
         }
     }
+}
+
+#[test]
+fn labelled_sets_check_the_labels_against_the_images() {
+    let dir = temp_dir("labelled");
+    let (images, values) = tiny_images();
+    let images_path = dir.join("x-images-idx3-ubyte.gz");
+    std::fs::write(&images_path, gzip(&images)).unwrap();
+    let labels_path = dir.join("x-labels-idx1-ubyte");
+    std::fs::write(&labels_path, tiny_labels()).unwrap();
+
+    let set = load_idx_set(&images_path, Some(&labels_path), None).unwrap();
+    assert_eq!((set.shape, set.max_value), ([3, 1, 2, 4], 255));
+    assert_eq!(set.pixels, values);
+    assert_eq!(set.labels, Some(vec![7, 0, 9]));
+    assert_eq!(set.num_classes, 10, "largest label + 1");
+    let given = load_idx_set(&images_path, Some(&labels_path), Some(12)).unwrap();
+    assert_eq!(given.num_classes, 12);
+    let unlabelled = load_idx_set(&images_path, None, None).unwrap();
+    assert_eq!((unlabelled.labels, unlabelled.num_classes), (None, 0));
+    assert_eq!(
+        parse_idx_set(&images, Some(&tiny_labels()), None).unwrap(),
+        set
+    );
+
+    let text = message(load_idx_set(&images_path, Some(&labels_path), Some(9)));
+    assert_eq!(
+        text,
+        format!(
+            "{}: label 9 of item 2 is not below the number of classes, 9",
+            labels_path.display()
+        )
+    );
+    std::fs::write(&labels_path, idx(0x801, &[2], &[1, 2])).unwrap();
+    let text = message(load_idx_set(&images_path, Some(&labels_path), None));
+    assert_eq!(
+        text,
+        format!(
+            "{}: holds 2 labels but {} holds 3 images",
+            labels_path.display(),
+            images_path.display()
+        )
+    );
+    let text = message(load_idx_set(&images_path, Some(&images_path), None));
+    assert!(
+        text.starts_with(&images_path.display().to_string()),
+        "{text}"
+    );
+    assert!(text.contains("this is an IDX image file"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

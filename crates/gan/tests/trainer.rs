@@ -572,6 +572,9 @@ fn invalid_configs_and_data_are_reported() {
     let mut cfg = config(&[]);
     cfg.data = DataConfig::Idx {
         path: "/nonexistent/images.idx".into(),
+        labels: None,
+        num_classes: None,
+        flip: false,
     };
     let err = Trainer::new(cfg).map(|_| ()).unwrap_err();
     assert!(matches!(err, TrainError::Data(_)), "{err}");

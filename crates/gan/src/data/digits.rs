@@ -19,6 +19,8 @@ use std::io::Read;
 use flate2::read::GzDecoder;
 use gantry_tensor::Tensor;
 
+use crate::data::images::ImageSet;
+
 /// The gzipped CSV: one row per image, 64 pixel values in 0..=16 (row-major) then the label.
 const BUNDLED_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 
@@ -122,6 +124,15 @@ impl Digits {
     /// None in practice: the bundled file is tested. A [`DataError`] would mean the embedded
     /// bytes were damaged.
     pub fn load() -> Result<Digits, DataError> {
+        Self::load_set().map(Self::from_set)
+    }
+
+    /// The 1797 bundled digits as an [`ImageSet`]: pixels 0..=16 (`max_value` 16, so a
+    /// pixel `p` stands for `p/8 − 1`), labelled with 10 classes.
+    ///
+    /// # Errors
+    /// As [`Digits::load`].
+    pub fn load_set() -> Result<ImageSet, DataError> {
         let mut csv = Vec::new();
         GzDecoder::new(BUNDLED_CSV_GZ)
             .take(MAX_CSV_BYTES + 1)
@@ -147,10 +158,19 @@ impl Digits {
     /// [`DataError::Format`] naming the first bad line and what is wrong with it, or saying
     /// that there are no rows.
     pub fn parse_csv(bytes: &[u8]) -> Result<Digits, DataError> {
-        Self::parse_named(bytes, "digits CSV")
+        Self::parse_named(bytes, "digits CSV").map(Self::from_set)
     }
 
-    fn parse_named(bytes: &[u8], origin: &str) -> Result<Digits, DataError> {
+    /// The `f32` images and `u8` labels of a parsed set.
+    fn from_set(set: ImageSet) -> Digits {
+        let labels = set.labels.iter().flatten().map(|&l| l as u8).collect();
+        Digits {
+            images: set.to_tensor(),
+            labels,
+        }
+    }
+
+    fn parse_named(bytes: &[u8], origin: &str) -> Result<ImageSet, DataError> {
         let mut pixels = Vec::new();
         let mut labels = Vec::new();
         let mut lines = bytes.split(|&b| b == b'\n').peekable();
@@ -193,25 +213,28 @@ impl Digits {
                         ),
                     ));
                 }
-                pixels.push(2.0 * v as f32 / f32::from(Self::MAX_PIXEL) - 1.0);
+                pixels.push(v as u8);
             }
             let label = parse_uint(label_field)
                 .ok_or_else(|| not_an_integer(origin, line_no, Self::FIELDS, label_field))?;
-            match u8::try_from(label) {
-                Ok(label) if usize::from(label) < Self::CLASSES => labels.push(label),
-                _ => {
-                    return Err(DataError::format(
-                        origin,
-                        format!("line {line_no}: label {label} is outside 0..=9"),
-                    ))
-                }
+            if label as usize >= Self::CLASSES {
+                return Err(DataError::format(
+                    origin,
+                    format!("line {line_no}: label {label} is outside 0..=9"),
+                ));
             }
+            labels.push(label);
         }
         if labels.is_empty() {
             return Err(DataError::format(origin, "holds no rows"));
         }
-        let images = Tensor::from_vec(pixels, &[labels.len(), 1, Self::SIDE, Self::SIDE]);
-        Ok(Digits { images, labels })
+        Ok(ImageSet {
+            pixels,
+            shape: [labels.len(), 1, Self::SIDE, Self::SIDE],
+            max_value: Self::MAX_PIXEL,
+            labels: Some(labels),
+            num_classes: Self::CLASSES,
+        })
     }
 }
 

@@ -29,6 +29,7 @@ use flate2::read::MultiGzDecoder;
 use gantry_tensor::Tensor;
 
 pub use crate::data::digits::DataError;
+use crate::data::images::ImageSet;
 
 /// The largest number of values (bytes after the header) a file may declare: 2^31.
 ///
@@ -112,6 +113,118 @@ pub fn parse_idx_labels(bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     Ok(values)
 }
 
+/// Reads IDX images and, if `labels_path` is given, their labels into an [`ImageSet`]
+/// (`max_value` 255).
+///
+/// The label file must hold one label per image. With `num_classes` given, every label
+/// must be below it; otherwise the set has `largest label + 1` classes.
+///
+/// # Errors
+/// Those of [`load_idx_images`] and [`load_idx_labels`]; [`DataError::Format`] naming the
+/// label file when the counts differ or a label is not below `num_classes`.
+pub fn load_idx_set(
+    images_path: impl AsRef<Path>,
+    labels_path: Option<&Path>,
+    num_classes: Option<usize>,
+) -> Result<ImageSet, DataError> {
+    let labels = labels_path.map(IdxSource::File);
+    idx_set(IdxSource::File(images_path.as_ref()), labels, num_classes)
+}
+
+/// Parses IDX images and optional labels from bytes in memory; as [`load_idx_set`].
+///
+/// # Errors
+/// As [`load_idx_set`], naming the inputs `IDX image bytes` and `IDX label bytes`.
+pub fn parse_idx_set(
+    images: &[u8],
+    labels: Option<&[u8]>,
+    num_classes: Option<usize>,
+) -> Result<ImageSet, DataError> {
+    let labels = labels.map(|bytes| IdxSource::Bytes(bytes, "IDX label bytes"));
+    idx_set(
+        IdxSource::Bytes(images, "IDX image bytes"),
+        labels,
+        num_classes,
+    )
+}
+
+/// Where an IDX file's bytes are: a path, or memory with a name for messages.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IdxSource<'a> {
+    /// A file, raw or gzipped.
+    File(&'a Path),
+    /// Bytes, raw or gzipped, and the name errors give them.
+    Bytes(&'a [u8], &'a str),
+}
+
+impl IdxSource<'_> {
+    fn origin(self) -> String {
+        match self {
+            IdxSource::File(path) => path.display().to_string(),
+            IdxSource::Bytes(_, name) => name.to_string(),
+        }
+    }
+
+    fn read(self, kind: Kind) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+        match self {
+            IdxSource::File(path) => read_file(path, kind),
+            IdxSource::Bytes(bytes, name) => read_bytes(bytes, name, kind),
+        }
+    }
+}
+
+/// Images and optional labels, checked against each other: one label per image, each
+/// below `num_classes` (default: the largest label + 1).
+pub(crate) fn idx_set(
+    images: IdxSource,
+    labels: Option<IdxSource>,
+    num_classes: Option<usize>,
+) -> Result<ImageSet, DataError> {
+    let (dims, values) = images.read(Kind::Images)?;
+    let mut set = unlabelled(&dims, values);
+    let Some(labels) = labels else {
+        return Ok(set);
+    };
+    let (_, values) = labels.read(Kind::Labels)?;
+    let origin = labels.origin();
+    if values.len() != set.len() {
+        return Err(DataError::format(
+            &origin,
+            format!(
+                "holds {} labels but {} holds {} images",
+                values.len(),
+                images.origin(),
+                set.len()
+            ),
+        ));
+    }
+    let largest = values.iter().copied().max().map_or(0, usize::from);
+    let classes = num_classes.unwrap_or(largest + 1);
+    if let Some(i) = values.iter().position(|&l| usize::from(l) >= classes) {
+        return Err(DataError::format(
+            &origin,
+            format!(
+                "label {} of item {i} is not below the number of classes, {classes}",
+                values[i]
+            ),
+        ));
+    }
+    set.labels = Some(values.into_iter().map(u32::from).collect());
+    set.num_classes = classes;
+    Ok(set)
+}
+
+/// IDX image values `[n, h, w]` as an unlabelled set of 8-bit images.
+fn unlabelled(dims: &[usize], values: Vec<u8>) -> ImageSet {
+    ImageSet {
+        pixels: values,
+        shape: [dims[0], 1, dims[1], dims[2]],
+        max_value: u8::MAX,
+        labels: None,
+        num_classes: 0,
+    }
+}
+
 /// The two halves of the MNIST-style data sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
@@ -122,7 +235,8 @@ pub enum Split {
 }
 
 impl Split {
-    fn prefix(self) -> &'static str {
+    /// The prefix of the split's file names: `train` or `t10k`.
+    pub fn prefix(self) -> &'static str {
         match self {
             Split::Train => "train",
             Split::Test => "t10k",
@@ -185,7 +299,12 @@ impl IdxDataset {
 }
 
 /// The first existing file among the usual spellings of `{prefix}-{what}-idx{d}-ubyte[.gz]`.
-fn find_file(dir: &Path, prefix: &str, what: &str, ndim: usize) -> Result<PathBuf, DataError> {
+pub(crate) fn find_file(
+    dir: &Path,
+    prefix: &str,
+    what: &str,
+    ndim: usize,
+) -> Result<PathBuf, DataError> {
     let names = [
         format!("{prefix}-{what}-idx{ndim}-ubyte.gz"),
         format!("{prefix}-{what}-idx{ndim}-ubyte"),
@@ -208,11 +327,7 @@ fn find_file(dir: &Path, prefix: &str, what: &str, ndim: usize) -> Result<PathBu
 }
 
 fn images_tensor(dims: &[usize], values: Vec<u8>) -> Tensor<f32> {
-    let scaled = values
-        .into_iter()
-        .map(|v| f32::from(v) * (2.0 / 255.0) - 1.0)
-        .collect();
-    Tensor::from_vec(scaled, &[dims[0], 1, dims[1], dims[2]])
+    unlabelled(dims, values).to_tensor()
 }
 
 fn read_file(path: &Path, kind: Kind) -> Result<(Vec<usize>, Vec<u8>), DataError> {

@@ -84,4 +84,15 @@ impl ImageSet {
             .as_ref()
             .map(|l| indices.iter().map(|&i| l[i]).collect())
     }
+
+    /// What the set holds, for a log line: `10000 images 1x28x28, 10 classes` (or
+    /// `unlabelled`).
+    pub fn summary(&self) -> String {
+        let [n, c, h, w] = self.shape;
+        let labels = match self.labels {
+            Some(_) => format!("{} classes", self.num_classes),
+            None => "unlabelled".to_string(),
+        };
+        format!("{n} images {c}x{h}x{w}, {labels}")
+    }
 }

@@ -69,6 +69,11 @@ pub fn models_py(model: &ModelConfig) -> String {
 /// `dir`, creating it; each file is written atomically. Returns the files written.
 /// Errors name the file.
 pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    if trainer.config.model.conditioning().is_some() {
+        return Err("export: class-conditional models ([model.conditional]) have no PyTorch \
+             template yet; only unconditional MLP and DCGAN runs can be exported"
+            .into());
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let ck = trainer.checkpoint();
     let config = &trainer.config;
@@ -128,6 +133,7 @@ fn data_file(trainer: &Trainer) -> Checkpoint {
     let mut out = Checkpoint::new();
     let data = match &trainer.data {
         Data::Samples(x) => x.clone(),
+        Data::Images { set, .. } => set.to_tensor(),
         Data::Toy(toy) => toy.sample(
             TOY_SAMPLES,
             &mut ChaCha8Rng::seed_from_u64(trainer.config.seed),

@@ -21,7 +21,9 @@ pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(
     match data.sample_shape().as_slice() {
         [1, _, _] | [3, _, _] => image_grid(samples, 8, 4, path),
         [2] => {
-            let real = data.batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1));
+            let real = data
+                .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
+                .x;
             let (r, s) = (real.to_vec(), samples.to_vec());
             let series = [
                 Series {
@@ -49,7 +51,9 @@ pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(
             )
         }
         _ => {
-            let real = data.batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1));
+            let real = data
+                .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
+                .x;
             let (r, s) = (real.to_vec(), samples.to_vec());
             let lo = r
                 .iter()
@@ -92,7 +96,8 @@ pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(
 pub fn plot_critic(trainer: &Trainer, samples: &Tensor<f32>, path: &Path) -> Result<(), PlotError> {
     let real = trainer
         .data
-        .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1));
+        .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
+        .x;
     let (r, s) = (real.to_vec(), samples.to_vec());
     let bounds = bounds_of(&r, &s);
     let n = 96;

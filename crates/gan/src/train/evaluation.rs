@@ -49,8 +49,8 @@ impl Trainer {
                 sliced_wasserstein(&samples, &data, 256, &mut rng)
             });
         }
-        if let (Some(judge), Data::Samples(real)) = (&self.judge, &self.data) {
-            eval.images = Some(judge.report(&samples, real));
+        if let (Some(judge), Some(real)) = (&self.judge, self.data.images()) {
+            eval.images = Some(judge.report(&samples, &real.to_tensor()));
         }
         eval
     }

@@ -16,7 +16,7 @@ use gantry_nn::{
     Optimizer,
 };
 use gantry_tensor::Tensor;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +24,8 @@ use crate::data::Data;
 use crate::losses::Objective;
 use crate::metrics::digits_judge::DigitsJudge;
 use crate::train::config::TrainConfig;
-use crate::train::models::{Critic, Generator};
+use crate::losses::classification::cross_entropy;
+use crate::train::models::{Critic, CriticOutput, Generator};
 use crate::train::error::{finite, TrainError};
 
 /// What one generator step measured (one JSON line of the log).
@@ -105,14 +106,15 @@ impl Trainer {
     pub fn with_data(config: TrainConfig, data: Data) -> Result<Trainer, TrainError> {
         let shape = data.sample_shape();
         config.model.validate(&shape).map_err(TrainError::Config)?;
+        let classes = (data.num_classes() > 0).then(|| data.num_classes());
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let (g, d) = (config.model)
-            .build(&shape, None, &mut rng)
+            .build(&shape, classes, &mut rng)
             .map_err(TrainError::Config)?;
         let g_ema = config.ema.map(|_| {
             let (copy, _) = config
                 .model
-                .build(&shape, None, &mut ChaCha8Rng::seed_from_u64(0))
+                .build(&shape, classes, &mut ChaCha8Rng::seed_from_u64(0))
                 .expect("the config built the generator above");
             copy_state(&g, &copy);
             copy
@@ -144,13 +146,28 @@ impl Trainer {
         self.g_ema.as_ref().unwrap_or(&self.g)
     }
 
-    /// `n` samples from the (EMA) generator in eval mode, noise drawn from `seed`.
+    /// `n` samples from the (EMA) generator in eval mode, noise drawn from `seed`; a
+    /// conditional generator cycles through the classes (sample `i` is of class `i mod K`).
     pub fn sample(&self, n: usize, seed: u64) -> Tensor<f32> {
+        let labels = self.cycling_labels(n);
+        self.sample_classes(n, seed, labels.as_deref())
+    }
+
+    /// `n` samples of the given classes (one label per sample, for a conditional
+    /// generator; `None` for an unconditional one), noise drawn from `seed`.
+    pub fn sample_classes(&self, n: usize, seed: u64, labels: Option<&[u32]>) -> Tensor<f32> {
         let z = Tensor::randn(
             &[n, self.config.model.z_dim()],
             &mut ChaCha8Rng::seed_from_u64(seed),
         );
-        generate(self.sampler(), &z)
+        generate(self.sampler(), &z, labels)
+    }
+
+    /// Labels `i mod K` for `n` samples of a conditional model, else `None`.
+    pub fn cycling_labels(&self, n: usize) -> Option<Vec<u32>> {
+        self.config.model.conditioning()?;
+        let k = self.data.num_classes().max(1) as u32;
+        Some((0..n as u32).map(|i| i % k).collect())
     }
 
     /// One generator step, preceded by `n_critic` critic steps (Algorithm 1 of WGAN-GP).
@@ -192,30 +209,39 @@ impl Trainer {
     }
 
     /// One critic update on a fresh real batch and a fresh generated batch: minimize the
-    /// objective's critic loss plus the penalty, then apply the penalty's constraint on the
-    /// weights (WGAN's clipping).
+    /// objective's critic loss plus the penalty (and, for AC-GAN, the class cross-entropy
+    /// on both batches), then apply the penalty's constraint on the weights (WGAN's
+    /// clipping). A conditional critic sees each batch with its labels; the penalty's
+    /// points are judged with the real batch's labels.
     fn critic_step(&mut self) -> Result<CriticStats, TrainError> {
         let (bs, zdim) = (self.config.batch_size, self.config.model.z_dim());
         let (objective, penalty) = (self.config.objective, self.config.penalty);
         let (d_params, g_params) = (param_list(&self.d), param_list(&self.g));
         let real = self.data.batch(bs, &mut self.rng);
         let z = Tensor::randn(&[bs, zdim], &mut self.rng);
+        let fake_labels = self.fake_labels(bs);
+        let (yr, yf) = (self.conditioning(&real.labels), fake_labels.as_deref());
         // The tape is dropped before the update, so the optimizer writes the weights in
         // place instead of copying tensors the tape still shares.
         let (stats, grads) = {
             let tape = Tape::new();
             freeze(&tape, &g_params);
             let fake = tape
-                .no_grad(|| self.g.forward(&tape, tape.constant(z), None))
+                .no_grad(|| self.g.forward(&tape, tape.constant(z), yf))
                 .value();
-            let vr = self.d.forward(&tape, tape.constant(real.clone()), None).logit;
-            let vf = self.d.forward(&tape, tape.constant(fake.clone()), None).logit;
-            let critic = |x| self.d.forward(&tape, x, None).logit;
-            let penalty_term = penalty.loss(&tape, &critic, &real, &fake, &mut self.rng);
-            let loss = match penalty_term {
-                Some(p) => objective.d_loss(vr, vf) + p,
-                None => objective.d_loss(vr, vf),
-            };
+            let on_real = self.d.forward(&tape, tape.constant(real.x.clone()), yr);
+            let on_fake = self.d.forward(&tape, tape.constant(fake.clone()), yf);
+            let (vr, vf) = (on_real.logit, on_fake.logit);
+            let critic = |x| self.d.forward(&tape, x, yr).logit;
+            let penalty_term = penalty.loss(&tape, &critic, &real.x, &fake, &mut self.rng);
+            let mut loss = objective.d_loss(vr, vf);
+            if let Some(p) = penalty_term {
+                loss = loss + p;
+            }
+            if let Some(w) = self.config.model.acgan_weight() {
+                let ce = class_loss(&on_real, yr) + class_loss(&on_fake, yf);
+                loss = loss + ce * w as f32;
+            }
             let stats = CriticStats {
                 loss: finite(loss.item() as f64, self.step + 1, "d_loss")?,
                 penalty: penalty_term.map(|p| p.item() as f64),
@@ -236,21 +262,31 @@ impl Trainer {
     }
 
     /// One generator update on fresh noise (and, for relativistic objectives, a fresh real
-    /// batch): minimize the objective's generator loss through the frozen critic.
+    /// batch): minimize the objective's generator loss through the frozen critic (plus, for
+    /// AC-GAN, the class cross-entropy of its samples).
     fn generator_step(&mut self) -> Result<GeneratorStats, TrainError> {
         let (bs, zdim) = (self.config.batch_size, self.config.model.z_dim());
         let objective = self.config.objective;
         let (d_params, g_params) = (param_list(&self.d), param_list(&self.g));
         let z = Tensor::randn(&[bs, zdim], &mut self.rng);
+        let fake_labels = self.fake_labels(bs);
         let real = matches!(objective, Objective::Relativistic)
             .then(|| self.data.batch(bs, &mut self.rng));
+        let yf = fake_labels.as_deref();
         let (loss, grads) = {
             let tape = Tape::new();
             freeze(&tape, &d_params);
-            let fake = self.g.forward(&tape, tape.constant(z), None);
-            let vf = self.d.forward(&tape, fake, None).logit;
-            let vr = real.map_or(vf, |r| self.d.forward(&tape, tape.constant(r), None).logit);
-            let loss = objective.g_loss(vf, vr);
+            let fake = self.g.forward(&tape, tape.constant(z), yf);
+            let on_fake = self.d.forward(&tape, fake, yf);
+            let vf = on_fake.logit;
+            let vr = real.as_ref().map_or(vf, |r| {
+                let yr = self.conditioning(&r.labels);
+                self.d.forward(&tape, tape.constant(r.x.clone()), yr).logit
+            });
+            let mut loss = objective.g_loss(vf, vr);
+            if let Some(w) = self.config.model.acgan_weight() {
+                loss = loss + class_loss(&on_fake, yf) * w as f32;
+            }
             (
                 finite(loss.item() as f64, self.step + 1, "g_loss")?,
                 gradients(&tape, loss, &g_params),
@@ -262,6 +298,23 @@ impl Trainer {
             grad_norm: self.opt_g.grad_norm(),
             update_finite,
         })
+    }
+
+    /// A real batch's labels, if the model is conditional (an unconditional model gets
+    /// none, whatever the data holds).
+    fn conditioning<'a>(&self, labels: &'a Option<Vec<u32>>) -> Option<&'a [u32]> {
+        self.config
+            .model
+            .conditioning()
+            .and(labels.as_deref())
+    }
+
+    /// Classes for a generated batch, uniform over the data's classes, if the model is
+    /// conditional; nothing is drawn otherwise, so unconditional runs keep their draws.
+    fn fake_labels(&mut self, n: usize) -> Option<Vec<u32>> {
+        self.config.model.conditioning()?;
+        let k = self.data.num_classes() as u32;
+        Some((0..n).map(|_| self.rng.gen_range(0..k)).collect())
     }
 
     /// `θ_ema ← β·θ_ema + (1 − β)·θ` for the generator's parameters; its buffers (running
@@ -374,11 +427,11 @@ impl Trainer {
 }
 
 /// Runs a generator in eval mode without recording, then back to training mode.
-pub fn generate(g: &Generator, z: &Tensor<f32>) -> Tensor<f32> {
+pub fn generate(g: &Generator, z: &Tensor<f32>, labels: Option<&[u32]>) -> Tensor<f32> {
     g.set_training(false);
     let tape = Tape::new();
     let out = tape
-        .no_grad(|| g.forward(&tape, tape.constant(z.clone()), None))
+        .no_grad(|| g.forward(&tape, tape.constant(z.clone()), labels))
         .value();
     g.set_training(true);
     out
@@ -393,6 +446,13 @@ pub fn critic_values(d: &Critic, x: &Tensor<f32>) -> Tensor<f32> {
         .value();
     d.set_training(true);
     out
+}
+
+/// AC-GAN's class cross-entropy of a critic output against the labels its batch was
+/// given (both present whenever the model has an AC-GAN critic).
+fn class_loss<'t>(out: &CriticOutput<'t>, labels: Option<&[u32]>) -> gantry_autograd::Var<'t, f32> {
+    let logits = out.class_logits.expect("an AC-GAN critic gives class logits");
+    cross_entropy(logits, labels.expect("an AC-GAN model is conditional"))
 }
 
 /// Copies every parameter and buffer of `from` into `to` (same architecture).
