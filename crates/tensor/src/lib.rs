@@ -40,6 +40,7 @@ pub mod gather;
 pub mod gemm;
 pub mod layout;
 pub mod matmul;
+pub mod parallel;
 pub mod random;
 pub mod reduce;
 pub mod shape;
