@@ -50,6 +50,8 @@ impl<P: Copy> SendPtr<P> {
     }
 }
 
+// Used by the GEMM, which has kernels of its own only on x86-64.
+#[cfg(target_arch = "x86_64")]
 impl<T> SendPtr<*mut T> {
     /// The pointer `offset` elements on.
     ///
