@@ -1,5 +1,6 @@
 //! Kernel benchmarks: matmul (against raw `matrixmultiply::sgemm` on the same shapes), our
-//! AVX-512 GEMM against `matrixmultiply::sgemm` call for call, unfold/fold at DCGAN sizes,
+//! GEMM on each SIMD path the CPU supports (`gantry-avx512`, `gantry-avx2`) against
+//! `matrixmultiply::sgemm` call for call, unfold/fold at DCGAN sizes,
 //! and elementwise maps.
 //!
 //! Run: `cargo bench --bench kernels` (or `-- matmul`, `-- gemm`, `-- unfold`,
@@ -14,7 +15,8 @@ use std::time::Duration;
 use criterion::{
     black_box, criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use gantry_tensor::{ColumnLayout, Tensor, Window2d};
+use gantry_tensor::simd::{self, Path};
+use gantry_tensor::{gemm, ColumnLayout, Tensor, Window2d};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -163,29 +165,17 @@ fn gemm_cases() -> Vec<GemmCase> {
     ]
 }
 
-/// `gantry_tensor::gemm::sgemm` and `matrixmultiply::sgemm` on the same buffers, benched
-/// one after the other for each shape.
+/// `gantry_tensor::gemm::sgemm_on` on each supported SIMD path except `scalar` (which is
+/// matrixmultiply), and `matrixmultiply::sgemm`, on the same buffers, benched one after the
+/// other for each shape. (matrixmultiply takes its thread count from `MATMUL_NUM_THREADS`,
+/// gantry from `RAYON_NUM_THREADS`: set both to compare on one thread.)
 fn bench_gemm(c: &mut Criterion) {
-    type Sgemm = unsafe fn(
-        usize,
-        usize,
-        usize,
-        f32,
-        *const f32,
-        isize,
-        isize,
-        *const f32,
-        isize,
-        isize,
-        f32,
-        *mut f32,
-        isize,
-        isize,
-    );
-    let kernels: [(&str, Sgemm); 2] = [
-        ("gantry", gantry_tensor::gemm::sgemm),
-        ("matrixmultiply", matrixmultiply::sgemm),
-    ];
+    let mut kernels: Vec<(String, Option<Path>)> = simd::supported()
+        .into_iter()
+        .filter(|&p| p != Path::Scalar)
+        .map(|p| (format!("gantry-{}", p.name()), Some(p)))
+        .collect();
+    kernels.push(("matrixmultiply".into(), None));
     let mut group = c.benchmark_group("gemm");
     group.sampling_mode(SamplingMode::Flat);
     for (s, case) in gemm_cases().into_iter().enumerate() {
@@ -196,12 +186,24 @@ fn bench_gemm(c: &mut Criterion) {
         let (rsb, csb) = if case.b_transposed { (1, k) } else { (n, 1) };
         let mut out = vec![0.0f32; m * n];
         group.throughput(Throughput::Elements((2 * m * k * n) as u64));
-        for (name, sgemm) in kernels {
+        for (name, path) in &kernels {
+            let sgemm = |m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc| match path {
+                // SAFETY: as for the call below; the path is supported.
+                Some(path) => unsafe {
+                    gemm::sgemm_on(
+                        *path, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                    )
+                },
+                None => unsafe {
+                    matrixmultiply::sgemm(
+                        m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+                    )
+                },
+            };
             group.bench_function(BenchmarkId::new(name, case.label), |bench| {
                 bench.iter(|| {
-                    // SAFETY: `a`, `b` and `out` hold m×k, k×n and m×n matrices with these
-                    // strides.
-                    unsafe {
+                    // `a`, `b` and `out` hold m×k, k×n and m×n matrices with these strides.
+                    {
                         sgemm(
                             /* m: */ m,
                             /* k: */ k,

@@ -8,8 +8,8 @@
 //! The output is always contiguous `[N, C, …]`.
 
 use crate::element::Element;
-use crate::elementwise::filled;
 use crate::error::{or_panic, ShapeError};
+use crate::parallel::filled;
 use crate::tensor::Tensor;
 
 /// Elements per parallel chunk.

@@ -11,39 +11,15 @@
 //! gradient alone 13% of a toy WGAN-GP step).
 
 use ndarray::{ArrayD, IxDyn, Zip};
-use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
+use crate::parallel::filled;
 use crate::shape::broadcast_shape;
 use crate::tensor::Tensor;
 
-/// Below this many elements an elementwise op stays on the calling thread.
-pub const PARALLEL_MIN_LEN: usize = 1 << 16;
 /// Chunk length for parallel elementwise work.
 const CHUNK_LEN: usize = 1 << 14;
-
-/// A buffer of `len` elements, each written exactly once by `fill(offset, chunk)` over
-/// disjoint chunks of `chunk_len` (in parallel when `len ≥ PARALLEL_MIN_LEN`). The buffer is
-/// never zero-filled first: every kernel below writes every element of its chunk.
-pub(crate) fn filled<E: Element>(
-    len: usize,
-    chunk_len: usize,
-    fill: impl Fn(usize, &mut [std::mem::MaybeUninit<E>]) + Sync,
-) -> Vec<E> {
-    let mut out: Vec<E> = Vec::with_capacity(len);
-    let buf = &mut out.spare_capacity_mut()[..len];
-    if len < PARALLEL_MIN_LEN {
-        fill(0, buf);
-    } else {
-        buf.par_chunks_mut(chunk_len)
-            .enumerate()
-            .for_each(|(i, c)| fill(i * chunk_len, c));
-    }
-    // SAFETY: `fill` wrote every element of every chunk, and the chunks tile `0..len`.
-    unsafe { out.set_len(len) };
-    out
-}
 
 /// `out[i] = f(a[i])` over a slice, in parallel fixed-size chunks when large.
 fn map_slice<E: Element>(a: &[E], f: impl Fn(E) -> E + Sync) -> Vec<E> {

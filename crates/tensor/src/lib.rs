@@ -2,20 +2,24 @@
 //!
 //! `Tensor<E>` is an immutable n-d array of `f32` (or `f64`, for numerical gradient checks),
 //! with the kernels a small GAN needs: elementwise maps with NumPy broadcasting, reductions,
-//! shape ops, matrix multiplication on a SIMD GEMM of its own (AVX-512; `matrixmultiply` where
-//! that is missing, and for `f64`), and `unfold`/`fold`
+//! shape ops, matrix multiplication on a SIMD GEMM of its own (AVX-512 or AVX2, chosen at run
+//! time, see [`simd`]; `matrixmultiply` where both are missing, and for `f64`), and `unfold`/`fold`
 //! (im2col/col2im) for convolution.
 //!
 //! It is **not** an autodiff library: tensors know nothing of gradients. The tape that
 //! differentiates them lives in `gantry-autograd`.
 //!
 //! Read in this order:
-//! 1. [`element`]: the two element types and their GEMM ([`gemm`]: our AVX-512 `f32` kernel).
+//! 1. [`element`]: the two element types and their GEMM ([`gemm`]: our `f32` kernels, on the
+//!    [`simd`] path the CPU supports).
 //! 2. [`tensor`]: the `Tensor` type, constructors and readers ([`random`] for seeded ones).
 //! 3. [`shape`]: pure index math (broadcasting, axes, convolution sizes).
 //! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels ([`channel`]: batch
 //!    norm's per-channel affine map).
-//! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs.
+//! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs; [`parallel`]: when
+//!    work leaves the calling thread.
+//!
+//! A program that trains with gantry calls [`alloc::keep_freed_memory`] first thing in `main`.
 //!
 //! ```
 //! use gantry_tensor::Tensor;
@@ -32,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod channel;
 pub mod element;
 pub mod elementwise;
@@ -41,6 +46,7 @@ pub mod gemm;
 pub mod index_rows;
 pub mod layout;
 pub mod matmul;
+pub mod parallel;
 pub mod random;
 pub mod reduce;
 pub mod shape;

@@ -17,8 +17,9 @@ use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
+use crate::parallel::SendPtr;
 use crate::shape::{broadcast_shape, row_major_strides};
-use crate::tensor::{SendPtr, Tensor};
+use crate::tensor::Tensor;
 
 /// Floating-point operations of every matrix product so far (`2·m·k·n` each).
 static FLOPS: AtomicU64 = AtomicU64::new(0);

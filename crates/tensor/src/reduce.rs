@@ -5,8 +5,8 @@ use ndarray::Axis;
 use rayon::prelude::*;
 
 use crate::element::Element;
-use crate::elementwise::PARALLEL_MIN_LEN;
 use crate::error::{or_panic, ShapeError};
+use crate::parallel::PARALLEL_MIN_LEN;
 use crate::shape::{broadcasts_to, normalize_axes, reduced_shape};
 use crate::tensor::Tensor;
 

@@ -4,20 +4,7 @@ use ndarray::{ArcArray, ArrayD, IxDyn};
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
-
-/// A read-only raw pointer that may cross threads, into a buffer that outlives the parallel
-/// loop using it.
-#[derive(Clone, Copy)]
-pub(crate) struct SendPtr<E>(pub(crate) *const E);
-unsafe impl<E> Send for SendPtr<E> {}
-unsafe impl<E> Sync for SendPtr<E> {}
-
-impl<E> SendPtr<E> {
-    /// The pointer (a method, so closures capture the whole `Send` wrapper).
-    pub(crate) fn get(self) -> *const E {
-        self.0
-    }
-}
+use crate::parallel::{filled, SendPtr, PARALLEL_MIN_LEN};
 
 /// An immutable n-dimensional array of `E` (`f32` by default).
 ///
@@ -180,8 +167,8 @@ impl<E: Element> Tensor<E> {
             }
             offset
         };
-        let rows_per_chunk = (crate::elementwise::PARALLEL_MIN_LEN / 4 / row).max(1);
-        let out = crate::elementwise::filled(self.len(), rows_per_chunk * row, |first, dst| {
+        let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / row).max(1);
+        let out = filled(self.len(), rows_per_chunk * row, |first, dst| {
             for (i, d) in dst.chunks_mut(row).enumerate() {
                 // SAFETY: `start` is the offset of a row of this view, whose `row`
                 // elements at unit stride lie inside the view's storage.

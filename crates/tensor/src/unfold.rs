@@ -16,8 +16,8 @@
 use std::mem::MaybeUninit;
 
 use crate::element::Element;
-use crate::elementwise::{filled, PARALLEL_MIN_LEN};
 use crate::error::{or_panic, ShapeError};
+use crate::parallel::{filled, PARALLEL_MIN_LEN};
 use crate::shape::conv_out_len;
 use crate::tensor::Tensor;
 

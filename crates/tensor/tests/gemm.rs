@@ -1,11 +1,14 @@
-//! The AVX-512 `sgemm` against the `f64`-accumulated triple loop, over every size up to 40
-//! with random strides (transposed, strided and broadcast operands, general C), α/β
-//! variants, `β = 0` on a NaN-filled C (C must not be read), `k = 0`; and bit-identical
-//! results on 1 and 2 rayon threads, nested calls and calls from outside the pool included.
+//! `sgemm` on every SIMD path this CPU supports (AVX-512, AVX2, scalar) against the
+//! `f64`-accumulated triple loop, over every size up to 40 with random strides (transposed,
+//! strided and broadcast operands, general C), α/β variants, `β = 0` on a NaN-filled C (C
+//! must not be read), `k = 0`; and, per path, bit-identical results on 1 and 2 rayon
+//! threads, nested calls and calls from outside the pool included.
 
-use gantry_tensor::gemm::{naive::sgemm_naive, sgemm};
+use gantry_tensor::gemm::{naive::sgemm_naive, sgemm_on};
+use gantry_tensor::simd::{self, Path};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 /// A matrix stored in a buffer with chosen strides (in elements, non-negative).
 struct Strided {
@@ -56,8 +59,8 @@ impl Strided {
     }
 }
 
-/// Runs `sgemm` and the naive reference on the same inputs and checks every element of C
-/// (and that C's padding between elements is untouched).
+/// Runs `sgemm` on every supported path and the naive reference on the same inputs and
+/// checks every element of C (and that C's padding between elements is untouched).
 ///
 /// Tolerance: f32 accumulation of k products has a rounding error below `k·ε·Σₚ|aₚ||bₚ|`
 /// (ε = 2⁻²⁴) in the worst case; the α/β combination adds a few ε of `|α|·Σ|a||b| +
@@ -77,24 +80,8 @@ fn check(
     let b = matrix(k, n, lb, || rng.gen_range(-1.0..1.0));
     let c_fill = if beta == 0.0 { f32::NAN } else { 0.5 };
     let c0 = matrix(m, n, lc, || c_fill);
-    let (mut fast, mut slow) = (c0.buf.clone(), c0.buf.clone());
+    let mut slow = c0.buf.clone();
     unsafe {
-        sgemm(
-            m,
-            k,
-            n,
-            alpha,
-            a.buf.as_ptr(),
-            a.rs,
-            a.cs,
-            b.buf.as_ptr(),
-            b.rs,
-            b.cs,
-            beta,
-            fast.as_mut_ptr(),
-            c0.rs,
-            c0.cs,
-        );
         sgemm_naive(
             m,
             k,
@@ -112,6 +99,51 @@ fn check(
             c0.cs,
         );
     }
+    for path in simd::supported() {
+        let mut fast = c0.buf.clone();
+        unsafe {
+            sgemm_on(
+                path,
+                m,
+                k,
+                n,
+                alpha,
+                a.buf.as_ptr(),
+                a.rs,
+                a.cs,
+                b.buf.as_ptr(),
+                b.rs,
+                b.cs,
+                beta,
+                fast.as_mut_ptr(),
+                c0.rs,
+                c0.cs,
+            );
+        }
+        compare(
+            &fast,
+            &slow,
+            (&a, &b, &c0),
+            (m, k, n),
+            (la, lb, lc),
+            (alpha, beta),
+            path,
+        );
+    }
+}
+
+/// Every element of `fast` within the rounding bound of `slow` (see [`check`]), and C's
+/// padding untouched.
+#[allow(clippy::type_complexity)]
+fn compare(
+    fast: &[f32],
+    slow: &[f32],
+    (a, b, c0): (&Strided, &Strided, &Strided),
+    (m, k, n): (usize, usize, usize),
+    (la, lb, lc): (Layout, Layout, Layout),
+    (alpha, beta): (f32, f32),
+    path: Path,
+) {
     let mut written = vec![false; fast.len()];
     for i in 0..m {
         for j in 0..n {
@@ -125,7 +157,7 @@ fn check(
             let (x, y) = (f64::from(fast[at]), f64::from(slow[at]));
             assert!(
                 (x - y).abs() <= tol,
-                "{m}x{k}x{n} {la:?}/{lb:?}/{lc:?} α={alpha} β={beta}: C[{i}][{j}] = {x}, want {y} (tol {tol:e})"
+                "{path:?} {m}x{k}x{n} {la:?}/{lb:?}/{lc:?} α={alpha} β={beta}: C[{i}][{j}] = {x}, want {y} (tol {tol:e})"
             );
         }
     }
@@ -133,7 +165,7 @@ fn check(
         if !w {
             assert!(
                 fast[at].to_bits() == c0.buf[at].to_bits(),
-                "{m}x{k}x{n} {lc:?}: padding element {at} of C was written"
+                "{path:?} {m}x{k}x{n} {lc:?}: padding element {at} of C was written"
             );
         }
     }
@@ -265,19 +297,21 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .expect("a thread pool")
 }
 
-/// `C = A·B` on a pool of `threads` rayon threads.
+/// `C = A·B` on `path` and a pool of `threads` rayon threads.
 fn product_on(
+    path: Path,
     threads: usize,
     shape: (usize, usize, usize),
     (a, b): (&[f32], &[f32]),
     transposed: (bool, bool),
 ) -> Vec<f32> {
-    pool(threads).install(|| product(shape, (a, b), transposed))
+    pool(threads).install(|| product(path, shape, (a, b), transposed))
 }
 
-/// `C = A·B` on the calling thread's rayon pool, A and B row-major (`false`) or read
-/// through transposed views; C starts as NaN (β = 0: it must not be read).
+/// `C = A·B` on `path` and the calling thread's rayon pool, A and B row-major (`false`) or
+/// read through transposed views; C starts as NaN (β = 0: it must not be read).
 fn product(
+    path: Path,
     (m, k, n): (usize, usize, usize),
     (a, b): (&[f32], &[f32]),
     (transposed_a, transposed_b): (bool, bool),
@@ -294,7 +328,8 @@ fn product(
     };
     let mut c = vec![f32::NAN; m * n];
     unsafe {
-        sgemm(
+        sgemm_on(
+            path,
             m,
             k,
             n,
@@ -324,28 +359,34 @@ fn same_bits(x: &[f32], y: &[f32]) -> bool {
 /// the helper job itself) return, and agree bit for bit with one thread.
 #[test]
 fn nested_and_outside_calls_agree_with_one_thread() {
-    use rayon::prelude::*;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
     let (m, k, n) = (64, 256, 256);
     let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
     let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
-    let one = product_on(1, (m, k, n), (&a, &b), (false, false));
+    for path in simd::supported() {
+        nested_and_outside_on(path, (m, k, n), (&a, &b));
+    }
+}
+
+/// The nested and outside calls of the test above, on one path.
+fn nested_and_outside_on(path: Path, (m, k, n): (usize, usize, usize), (a, b): (&[f32], &[f32])) {
+    let one = product_on(path, 1, (m, k, n), (a, b), (false, false));
     let two = pool(2);
     let nested: Vec<Vec<f32>> = two.install(|| {
         (0..16)
             .into_par_iter()
-            .map(|_| product((m, k, n), (&a, &b), (false, false)))
+            .map(|_| product(path, (m, k, n), (a, b), (false, false)))
             .collect()
     });
     assert!(
         nested.iter().all(|c| same_bits(c, &one)),
-        "nested calls differ"
+        "{path:?}: nested calls differ"
     );
     let outside = std::thread::scope(|s| {
         s.spawn(|| {
             // A thread outside any pool: `sgemm` uses the global pool.
             (0..16)
-                .map(|_| product((m, k, n), (&a, &b), (false, false)))
+                .map(|_| product(path, (m, k, n), (a, b), (false, false)))
                 .collect::<Vec<_>>()
         })
         .join()
@@ -353,7 +394,7 @@ fn nested_and_outside_calls_agree_with_one_thread() {
     });
     assert!(
         outside.iter().all(|c| same_bits(c, &one)),
-        "calls from outside differ"
+        "{path:?}: calls from outside differ"
     );
 }
 
@@ -369,9 +410,14 @@ fn one_and_two_threads_agree_bit_for_bit() {
         let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
         for transposed_b in [false, true] {
-            let one = product_on(1, (m, k, n), (&a, &b), (false, transposed_b));
-            let two = product_on(2, (m, k, n), (&a, &b), (false, transposed_b));
-            assert!(same_bits(&one, &two), "{m}x{k}x{n}: 1 and 2 threads differ");
+            for path in simd::supported() {
+                let one = product_on(path, 1, (m, k, n), (&a, &b), (false, transposed_b));
+                let two = product_on(path, 2, (m, k, n), (&a, &b), (false, transposed_b));
+                assert!(
+                    same_bits(&one, &two),
+                    "{path:?} {m}x{k}x{n}: 1 and 2 threads differ"
+                );
+            }
         }
     }
 }
@@ -406,41 +452,64 @@ fn c_at_every_offset_in_a_cache_line() {
                 1,
             );
         }
-        let mut first: Option<Vec<f32>> = None;
-        for offset in 0..16 {
-            let mut buf = vec![f32::NAN; m * rsc + 32];
-            let line = (16 - (buf.as_ptr() as usize / 4) % 16) % 16;
-            let c = &mut buf[line + offset..line + offset + m * rsc];
-            unsafe {
-                sgemm(
-                    m,
-                    k,
-                    n,
-                    1.0,
-                    a.as_ptr(),
-                    k as isize,
-                    1,
-                    b.as_ptr(),
-                    n as isize,
-                    1,
-                    0.0,
-                    c.as_mut_ptr(),
-                    rsc as isize,
-                    1,
+        for path in simd::supported() {
+            offsets_on(path, (m, k, n), (&a, &b), &reference, rsc);
+        }
+    }
+}
+
+/// The test above on one path: C at each offset, against `reference` (row stride `rsc`).
+fn offsets_on(
+    path: Path,
+    (m, k, n): (usize, usize, usize),
+    (a, b): (&[f32], &[f32]),
+    reference: &[f32],
+    rsc: usize,
+) {
+    let mut first: Option<Vec<f32>> = None;
+    for offset in 0..16 {
+        let mut buf = vec![f32::NAN; m * rsc + 32];
+        let line = (16 - (buf.as_ptr() as usize / 4) % 16) % 16;
+        let c = &mut buf[line + offset..line + offset + m * rsc];
+        unsafe {
+            sgemm_on(
+                path,
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                c.as_mut_ptr(),
+                rsc as isize,
+                1,
+            );
+        }
+        for (at, (&x, &y)) in c.iter().zip(reference).enumerate() {
+            if at % rsc < n {
+                let tol = 1e-5 * (k as f32) + 1e-6;
+                assert!(
+                    (x - y).abs() <= tol,
+                    "{path:?} {m}x{k}x{n} at +{offset}: {x} vs {y}"
+                );
+            } else {
+                assert!(
+                    x.is_nan(),
+                    "{path:?} {m}x{k}x{n} at +{offset}: element {at} written"
                 );
             }
-            for (at, (&x, &y)) in c.iter().zip(&reference).enumerate() {
-                if at % rsc < n {
-                    let tol = 1e-5 * (k as f32) + 1e-6;
-                    assert!((x - y).abs() <= tol, "{m}x{k}x{n} at +{offset}: {x} vs {y}");
-                } else {
-                    assert!(x.is_nan(), "{m}x{k}x{n} at +{offset}: element {at} written");
-                }
-            }
-            match &first {
-                None => first = Some(c.to_vec()),
-                Some(f) => assert!(same_bits(f, c), "{m}x{k}x{n}: offset {offset} differs"),
-            }
+        }
+        match &first {
+            None => first = Some(c.to_vec()),
+            Some(f) => assert!(
+                same_bits(f, c),
+                "{path:?} {m}x{k}x{n}: offset {offset} differs"
+            ),
         }
     }
 }
@@ -544,12 +613,14 @@ fn thin_products_agree_on_one_and_two_threads() {
         let a: Vec<f32> = (0..m * k).map(|_| rng.gen_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
         for layout in [(false, false), (false, true), (true, false), (true, true)] {
-            let one = product_on(1, shape, (&a, &b), layout);
-            let two = product_on(2, shape, (&a, &b), layout);
-            assert!(
-                same_bits(&one, &two),
-                "{m}x{k}x{n} {layout:?}: 1 and 2 threads differ"
-            );
+            for path in simd::supported() {
+                let one = product_on(path, 1, shape, (&a, &b), layout);
+                let two = product_on(path, 2, shape, (&a, &b), layout);
+                assert!(
+                    same_bits(&one, &two),
+                    "{path:?} {m}x{k}x{n} {layout:?}: 1 and 2 threads differ"
+                );
+            }
         }
     }
 }

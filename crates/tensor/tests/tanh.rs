@@ -60,7 +60,7 @@ impl Worst {
     }
 }
 
-/// Runs the baseline loop and, when the CPU has it, the AVX-512F build on the patterns in
+/// Runs the baseline loop and, when the CPU has them, the AVX2 and AVX-512F builds on the patterns in
 /// `bits` and on their negations; checks that the builds agree bit for bit, that the
 /// results are odd and every property of [`ulps_off`]. Returns the baseline's results and
 /// the largest error.
@@ -78,6 +78,16 @@ fn check_patterns(bits: &[u32]) -> (Vec<f32>, Worst) {
         });
         for (i, (b, w)) in baseline.iter().zip(&wide).enumerate() {
             assert_eq!(b.to_bits(), w.to_bits(), "AVX-512 tanh({:e})", xs[i]);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if gantry_tensor::simd::Path::Avx2.is_supported() {
+        // SAFETY: the CPU has AVX2.
+        let wide = run(&xs, |s, d| unsafe {
+            gantry_tensor::tanh::tanh_loop_avx2(s, d)
+        });
+        for (i, (b, w)) in baseline.iter().zip(&wide).enumerate() {
+            assert_eq!(b.to_bits(), w.to_bits(), "AVX2 tanh({:e})", xs[i]);
         }
     }
     let mut worst = Worst::default();

@@ -1,9 +1,11 @@
 //! `gantry bench`: the standard workloads, one JSON line each, in the format of
-//! `shared/peers/torch_gan_steps.py` (its keys first), plus what the roofline needs.
+//! `benches/peers/torch_gan_steps.py` (its keys first), plus what the roofline needs.
 //!
-//! Extra keys: `flop_per_iter` (the matrix products of one iteration, counted by
+//! Extra keys: `simd` (the kernels' path, see `gantry_tensor::simd`: `avx512`, `avx2` or
+//! `scalar`; `GANTRY_SIMD` forces one), `flop_per_iter` (the matrix products of one iteration, counted by
 //! [`matmul_flops`]), `gflops` (achieved at the median time), `sgemm_gflops` (this
-//! machine's GEMM on a square-ish product, measured once per run: the roofline),
+//! machine's GEMM on a square-ish product, on the `simd` path, measured once per run: the
+//! roofline),
 //! `ms_first_tenth` / `ms_last_tenth` (median times of the first and last tenth of the
 //! timed iterations: equal when time per iteration stays flat), `page_faults_per_iter`
 //! (minor page faults per timed iteration: 0 once the allocator reuses the memory freed by
@@ -17,7 +19,7 @@
 use std::time::Instant;
 
 use gantry::gan::train::workloads::{trainer, NAMES};
-use gantry::tensor::{matmul_flops, Tensor};
+use gantry::tensor::{matmul_flops, simd, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -38,6 +40,8 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
             ));
         }
     }
+    simd::requested()?;
+    let path = simd::path().name();
     let roofline = sgemm_gflops();
     for name in names {
         let mut t = trainer(name).expect("checked above");
@@ -73,7 +77,7 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
         let peer = concat!("gantry-", env!("CARGO_PKG_VERSION"));
         let rss = peak_rss_mb().map_or("null".to_string(), |mb| format!("{mb:.1}"));
         println!(
-            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "page_faults_per_iter": {faults}, "peak_rss_mb": {rss}}}"#
+            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "simd": "{path}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "page_faults_per_iter": {faults}, "peak_rss_mb": {rss}}}"#
         );
     }
     Ok(())

@@ -98,31 +98,9 @@ enum Command {
     },
 }
 
-/// Keeps freed memory in the process for reuse. By default glibc hands blocks above a
-/// (slowly adapting) threshold back to the OS at once, so the large, short-lived tensors of
-/// every training step would be page-faulted in and zeroed anew each time; profiles showed
-/// that kernel work at 10–20% of a step.
-///
-/// One arena: the training thread is a rayon worker, so with more arenas its tensors live in
-/// a secondary arena, built of 64 MiB mmapped heaps that glibc unmaps as soon as one is
-/// wholly free, whatever the trim threshold. A step that frees its last heap at the end then
-/// faults it in again at the start: dcgan-wgangp did 787 page faults per step alone and
-/// 16 600 (65 MB) after dcgan-sn-hinge in the same process, which made it 15–25% slower.
-/// The main arena (brk) follows the trim threshold: 0 faults per step in both cases. The
-/// threads hardly contend for it: the parallel kernels write into buffers allocated before
-/// they start.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning parameters; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 512 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
 fn main() -> ExitCode {
-    keep_freed_memory();
+    // Freed tensors stay in the process for the next step (see the function's documentation).
+    gantry::tensor::alloc::keep_freed_memory();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Demo {
         out: "runs/demo".into(),

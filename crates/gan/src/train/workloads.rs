@@ -1,5 +1,5 @@
 //! The four standard workloads of DESIGN.md, shared by `gantry bench` and
-//! `benches/train_step.rs`, and matching `shared/peers/torch_gan_steps.py` step for step.
+//! `benches/train_step.rs`, and matching `benches/peers/torch_gan_steps.py` step for step.
 //!
 //! Each is a [`Trainer`] on synthetic data of the right shape (as the PyTorch script uses
 //! random data); one iteration is one `train_step` (n_critic critic steps + 1 generator step).

@@ -1,9 +1,8 @@
 //! The AVX-512 microkernel: one `R×(16·V)` tile of C (at most `MR×NR` = 12×32) from one
 //! packed panel of A and one of B.
 //!
-//! Math: `acc[i][j] = Σₚ Ã[p][i]·B̃[p][j]` over the block's `kc` values of p, in increasing
-//! order, one fused multiply-add per p; then `C[i][j] ← α·acc[i][j] + β·C[i][j]`, rounded
-//! as `(α·acc) + (β·C)` (and `α·acc` alone when `β = 0`, which never reads C).
+//! Math: as in `kernel` (one fused multiply-add per p, in increasing order, then the α/β
+//! store).
 //!
 //! Registers: `R·V ≤ 24` accumulators, the `V ≤ 2` vectors of the B row, and one broadcast
 //! A value per FMA (folded by LLVM into the FMA's `{1to16}` memory operand). Each step p
@@ -17,49 +16,33 @@
 
 use std::arch::x86_64::*;
 
+use super::kernel::Microkernel;
+use super::operands::{CTile, Strided};
+use super::pack;
+
 /// Rows of C per microkernel tile (the A panel height).
 pub(super) const MR: usize = 12;
 /// Columns of C per microkernel tile (the B panel width): two 16-lane vectors.
 pub(super) const NR: usize = 32;
 
-/// Where a tile of C goes and how it is combined: `C ← α·AB + β·C` on `rows×cols`
-/// elements at `c` with strides `rsc`, `csc`.
+/// The AVX-512F kernel (12×32) and its packing.
 #[derive(Clone, Copy)]
-pub(super) struct CTile {
-    pub c: *mut f32,
-    pub rsc: isize,
-    pub csc: isize,
-    pub rows: usize,
-    pub cols: usize,
-    pub alpha: f32,
-    pub beta: f32,
-}
+pub(super) struct Avx512;
 
-// SAFETY: tasks sharing a `CTile` write disjoint elements of C, and end before the GEMM
-// call returns.
-unsafe impl Send for CTile {}
-unsafe impl Sync for CTile {}
+impl Microkernel for Avx512 {
+    const MR: usize = MR;
+    const NR: usize = NR;
 
-impl CTile {
-    /// `Cᵀ`: the same elements with rows and columns (and their strides) swapped.
-    pub(super) fn t(self) -> CTile {
-        CTile {
-            rsc: self.csc,
-            csc: self.rsc,
-            rows: self.cols,
-            cols: self.rows,
-            ..self
-        }
+    unsafe fn tile(kc: usize, a: *const f32, b: *const f32, t: &CTile) {
+        tile(kc, a, b, t)
     }
 
-    /// The tile `rows×cols` whose corner is element `(i, j)`.
-    pub(super) unsafe fn sub(self, i: usize, j: usize, rows: usize, cols: usize) -> CTile {
-        CTile {
-            c: self.c.offset(i as isize * self.rsc + j as isize * self.csc),
-            rows,
-            cols,
-            ..self
-        }
+    unsafe fn pack_a(kc: usize, rows: usize, a: Strided, dst: *mut f32) {
+        pack::pack_a_panel(kc, rows, a, dst)
+    }
+
+    unsafe fn pack_b(kc: usize, cols: usize, b: Strided, dst: *mut f32) {
+        pack::pack_b_panel(kc, cols, b, dst)
     }
 }
 
@@ -69,7 +52,7 @@ impl CTile {
 /// `a` and `b` are packed panels of at least `kc` steps; the tile addresses valid memory;
 /// the CPU has AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn tile(kc: usize, a: *const f32, b: *const f32, t: &CTile) {
+unsafe fn tile(kc: usize, a: *const f32, b: *const f32, t: &CTile) {
     macro_rules! by_rows {
         ($($r:literal)*) => {
             match (t.rows, t.cols > 16) {

@@ -20,9 +20,11 @@
 use std::arch::x86_64::*;
 use std::cell::Cell;
 
-use super::blocking::{block, reserve, run_tasks, Line};
-use super::kernel_avx512::{store_lanes, CTile};
-use super::pack::{first_lanes, Strided};
+use super::blocking::{block, reserve, Line};
+use super::kernel_avx512::store_lanes;
+use super::operands::{CTile, Strided};
+use super::pack::first_lanes;
+use super::threads::run_tasks;
 
 /// Most vectors (columns of B, or rows of A) this path takes.
 pub(super) const MAX_VECTORS: usize = 4;

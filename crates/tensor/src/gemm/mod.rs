@@ -1,4 +1,4 @@
-//! Single-precision GEMM, `C ← α·A·B + β·C`, with an AVX-512 kernel of our own.
+//! Single-precision GEMM, `C ← α·A·B + β·C`, with AVX-512 and AVX2 kernels of our own.
 //!
 //! `A` is m×k, `B` is k×n and `C` is m×n, each given by a pointer and two element strides
 //! (row stride `rs*`, column stride `cs*`): element `(i, j)` of `C` is at `c + i·rsc + j·csc`.
@@ -11,46 +11,63 @@
 //! Determinism: every element of C is summed over k in an order fixed by the shape and
 //! strides alone (in the packed GEMM: k-blocks in increasing order, each accumulated one
 //! rank-1 update at a time; the thin paths state theirs), and the work is cut into blocks
-//! whose sizes depend only on the shape. So the result is bit-identical whatever the
-//! number of rayon threads.
+//! whose sizes depend only on the shape and the kernel. So on a given [`Path`] the result
+//! is bit-identical whatever the number of rayon threads; different paths may differ in
+//! the last bits.
 //!
-//! Thin products, whose packed tiles would be mostly padding or whose C would be one
-//! tile, take a path of their own first, each falling back to the packed GEMM when its
+//! On the AVX-512 path, thin products, whose packed tiles would be mostly padding or whose
+//! C would be one tile, take a path of their own first, each falling back to the packed GEMM when its
 //! layout assumptions do not hold, in this order: `matvec` (`min(m, n) ≤ 4`), `small_k`
 //! (`k ≤ 16`), `split_k` (long k on a C of one parallel tile).
 //!
 //! Read in this order:
 //! 1. [`naive`]: the reference triple loop (`f64` accumulation), for tests and readers.
-//! 2. `blocking` (x86-64): the loop nest, the block sizes and the rayon threading.
-//! 3. `pack`: copying blocks of A and B into the panel layout the kernel streams.
-//! 4. `kernel_avx512`: the 12×32 register-blocked microkernel and its store of C.
-//! 5. `matvec`: a matrix times at most four vectors, streamed in the matrix's layout.
-//! 6. `small_k`: short k, C computed straight from A and B's rows.
-//! 7. `split_k`: long k on a small C, as a fixed sum of partial products.
+//! 2. `operands`: A, B and C as pointers with strides.
+//! 3. `blocking` (x86-64): the loop nest (`gemm_loop`, loops 5/3; `tiles`, loops 2/1) and
+//!    the block sizes, generic over the microkernel.
+//! 4. `kernel`: what a microkernel provides (tile size, packing, the tile itself).
+//! 5. `pack`: copying blocks of A and B into the panel layout the kernels stream.
+//! 6. `kernel_avx512` and `kernel_avx2`: the 12×32 and 6×16 register-blocked kernels.
+//! 7. `threads`: the scheduler that spreads packing and tiles over rayon's threads, and
+//!    why its one `unsafe` lifetime extension is sound.
+//! 8. `matvec`, `small_k`, `split_k` (AVX-512 only): a matrix times at most four vectors,
+//!    short k, long k on a small C.
 //!
-//! Without AVX-512 (detected at run time) or off x86-64, [`sgemm`] calls
-//! `matrixmultiply::sgemm`.
+//! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
+//! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
+
+use crate::simd::Path;
 
 #[cfg(target_arch = "x86_64")]
 mod blocking;
+#[cfg(target_arch = "x86_64")]
+mod kernel;
+#[cfg(target_arch = "x86_64")]
+mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx512;
 #[cfg(target_arch = "x86_64")]
 mod matvec;
 pub mod naive;
 #[cfg(target_arch = "x86_64")]
+mod operands;
+#[cfg(target_arch = "x86_64")]
 mod pack;
 #[cfg(target_arch = "x86_64")]
 mod small_k;
 #[cfg(target_arch = "x86_64")]
 mod split_k;
+#[cfg(target_arch = "x86_64")]
+mod threads;
 
 /// Below this many columns, and when C is taller than wide, the product is computed as
 /// `Cᵀ = Bᵀ·Aᵀ`: the kernel vectorizes along the columns of C, and a 16-lane vector would
 /// be mostly empty for the matrix-vector products of a one-unit output layer.
+#[cfg(target_arch = "x86_64")]
 const NARROW_N: usize = 16;
 
-/// `C ← α·A·B + β·C` for `f32` (see the module documentation for the stride convention).
+/// `C ← α·A·B + β·C` for `f32` (see the module documentation for the stride convention),
+/// on the process's [`Path`] ([`crate::simd::path`]).
 ///
 /// # Safety
 /// The pointers with the given strides must address valid `m×k`, `k×n` and `m×n`
@@ -72,10 +89,70 @@ pub unsafe fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
-    if !crate::simd::has_avx512() {
-        matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    let path = crate::simd::path();
+    sgemm_on(
+        path, m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc,
+    );
+}
+
+/// [`sgemm`] on a chosen path (tests and benchmarks run every path the CPU supports).
+///
+/// # Safety
+/// As for [`sgemm`], and the CPU supports `path` ([`Path::is_supported`]).
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm_on(
+    path: Path,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: *const f32,
+    rsa: isize,
+    csa: isize,
+    b: *const f32,
+    rsb: isize,
+    csb: isize,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if path != Path::Scalar {
+        own(
+            path,
+            m,
+            k,
+            n,
+            alpha,
+            (a, rsa, csa),
+            (b, rsb, csb),
+            beta,
+            (c, rsc, csc),
+        );
         return;
     }
+    let _ = path;
+    matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+}
+
+/// gantry's own GEMM on the AVX-512 or AVX2 path.
+///
+/// # Safety
+/// As for [`sgemm_on`].
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn own(
+    path: Path,
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    (a, rsa, csa): (*const f32, isize, isize),
+    (b, rsb, csb): (*const f32, isize, isize),
+    beta: f32,
+    (c, rsc, csc): (*mut f32, isize, isize),
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -83,39 +160,39 @@ pub unsafe fn sgemm(
         scale(m, n, beta, c, rsc, csc);
         return;
     }
-    #[cfg(target_arch = "x86_64")]
+    let a = operands::Strided {
+        ptr: a,
+        rs: rsa,
+        cs: csa,
+    };
+    let b = operands::Strided {
+        ptr: b,
+        rs: rsb,
+        cs: csb,
+    };
+    let c = operands::CTile {
+        c,
+        rsc,
+        csc,
+        rows: m,
+        cols: n,
+        alpha,
+        beta,
+    };
+    if path == Path::Avx512
+        && (matvec::gemm(k, a, b, c) || small_k::gemm(k, a, b, c) || split_k::gemm(k, a, b, c))
     {
-        let a_op = pack::Strided {
-            ptr: a,
-            rs: rsa,
-            cs: csa,
-        };
-        let b_op = pack::Strided {
-            ptr: b,
-            rs: rsb,
-            cs: csb,
-        };
-        let c_op = kernel_avx512::CTile {
-            c,
-            rsc,
-            csc,
-            rows: m,
-            cols: n,
-            alpha,
-            beta,
-        };
-        if matvec::gemm(k, a_op, b_op, c_op)
-            || small_k::gemm(k, a_op, b_op, c_op)
-            || split_k::gemm(k, a_op, b_op, c_op)
-        {
-            return;
-        }
-        if n < NARROW_N && m > n {
-            // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
-            blocking::gemm(k, b_op.t(), a_op.t(), c_op.t());
-        } else {
-            blocking::gemm(k, a_op, b_op, c_op);
-        }
+        return;
+    }
+    // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
+    let (a, b, c) = if n < NARROW_N && m > n {
+        (b.t(), a.t(), c.t())
+    } else {
+        (a, b, c)
+    };
+    match path {
+        Path::Avx512 => blocking::gemm::<kernel_avx512::Avx512>(k, a, b, c),
+        _ => blocking::gemm::<kernel_avx2::Avx2>(k, a, b, c),
     }
 }
 
@@ -123,6 +200,7 @@ pub unsafe fn sgemm(
 ///
 /// # Safety
 /// As for [`sgemm`].
+#[cfg(target_arch = "x86_64")]
 unsafe fn scale(m: usize, n: usize, beta: f32, c: *mut f32, rsc: isize, csc: isize) {
     for i in 0..m {
         for j in 0..n {

@@ -13,34 +13,7 @@
 use std::arch::x86_64::*;
 
 use super::kernel_avx512::{MR, NR};
-
-/// A matrix operand: pointer, row stride and column stride (in elements).
-#[derive(Clone, Copy)]
-pub(super) struct Strided {
-    pub ptr: *const f32,
-    pub rs: isize,
-    pub cs: isize,
-}
-
-// SAFETY: the operands are only read, by tasks that end before the GEMM call returns.
-unsafe impl Send for Strided {}
-unsafe impl Sync for Strided {}
-
-impl Strided {
-    /// The address of element `(i, j)`.
-    pub(super) unsafe fn at(self, i: usize, j: usize) -> *const f32 {
-        self.ptr.offset(i as isize * self.rs + j as isize * self.cs)
-    }
-
-    /// The transposed view: the same elements with the two strides swapped.
-    pub(super) fn t(self) -> Strided {
-        Strided {
-            rs: self.cs,
-            cs: self.rs,
-            ..self
-        }
-    }
-}
+use super::operands::Strided;
 
 /// The first `n` lanes of a 16-lane mask.
 pub(super) fn first_lanes(n: usize) -> __mmask16 {
@@ -189,4 +162,59 @@ unsafe fn transpose16(r: [__m512; 16]) -> [__m512; 16] {
         out[c + 12] = _mm512_shuffle_f32x4::<0xdd>(v1, w1);
     }
     out
+}
+
+/// [`pack_a_panel`] in plain loops for a kernel of `mr` rows, inlined into each kernel's
+/// own `#[target_feature]` wrapper, so it is compiled for that kernel's vector width.
+///
+/// # Safety
+/// `a` addresses a valid `rows×kc` matrix (`rows ≤ mr`), `dst` holds `kc·mr` floats.
+#[inline(always)]
+pub(super) unsafe fn pack_a_loops(mr: usize, kc: usize, rows: usize, a: Strided, dst: *mut f32) {
+    if a.cs == 1 {
+        // Row-major A: read each row once, contiguously; write it down the panel.
+        for i in 0..rows {
+            let row = a.at(i, 0);
+            for p in 0..kc {
+                *dst.add(p * mr + i) = *row.add(p);
+            }
+        }
+    } else {
+        for p in 0..kc {
+            for i in 0..rows {
+                *dst.add(p * mr + i) = *a.at(i, p);
+            }
+        }
+    }
+}
+
+/// [`pack_b_panel`] in plain loops for a kernel of `nr` columns (see [`pack_a_loops`]).
+///
+/// # Safety
+/// `b` addresses a valid `kc×cols` matrix (`cols ≤ nr`), `dst` holds `kc·nr` floats.
+#[inline(always)]
+pub(super) unsafe fn pack_b_loops(nr: usize, kc: usize, cols: usize, b: Strided, dst: *mut f32) {
+    if b.cs == 1 && cols == nr {
+        // Row-major B, a whole panel: one contiguous copy per p.
+        for p in 0..kc {
+            std::ptr::copy_nonoverlapping(b.at(p, 0), dst.add(p * nr), nr);
+        }
+    } else if b.rs == 1 {
+        // Transposed B: read each column once, contiguously; write it across the panel.
+        for p in 0..kc {
+            std::ptr::write_bytes(dst.add(p * nr + cols), 0, nr - cols);
+        }
+        for j in 0..cols {
+            let column = b.at(0, j);
+            for p in 0..kc {
+                *dst.add(p * nr + j) = *column.add(p);
+            }
+        }
+    } else {
+        for p in 0..kc {
+            for j in 0..nr {
+                *dst.add(p * nr + j) = if j < cols { *b.at(p, j) } else { 0.0 };
+            }
+        }
+    }
 }

@@ -19,9 +19,11 @@
 use std::arch::x86_64::*;
 use std::cell::Cell;
 
-use super::blocking::{block, reserve, run_tasks, Line};
-use super::kernel_avx512::{store_lanes, CTile};
-use super::pack::{first_lanes, transpose_into, Strided};
+use super::blocking::{block, reserve, Line};
+use super::kernel_avx512::store_lanes;
+use super::operands::{CTile, Strided};
+use super::pack::{first_lanes, transpose_into};
+use super::threads::run_tasks;
 
 /// Deepest k this path takes.
 pub(super) const MAX_K: usize = 16;

@@ -12,9 +12,10 @@
 
 use std::cell::Cell;
 
-use super::blocking::{block, blocks, reserve, run_tasks, Line, PARALLEL_FLOPS, TILE_MP, TILE_NP};
-use super::kernel_avx512::{CTile, MR, NR};
-use super::pack::Strided;
+use super::blocking::{block, gemm_loop, reserve, Line, PARALLEL_FLOPS, TILE_M, TILE_N};
+use super::kernel_avx512::{Avx512, MR, NR};
+use super::operands::{CTile, Strided};
+use super::threads::run_tasks;
 
 /// Depth of one chunk of k, about: each is a few microseconds of work for one thread.
 const CHUNK_DEPTH: usize = 1024;
@@ -32,7 +33,7 @@ thread_local! {
 /// As for [`super::sgemm`], with `m, n, k ≥ 1` and a CPU with AVX-512F.
 pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
     let (m, n) = (c.rows, c.cols);
-    let one_tile = |m: usize, n: usize| m <= TILE_MP * MR && n <= TILE_NP * NR;
+    let one_tile = |m: usize, n: usize| m <= TILE_M && n <= TILE_N;
     let flops = m.saturating_mul(n).saturating_mul(k).saturating_mul(2);
     if k < 2 * CHUNK_DEPTH || flops < PARALLEL_FLOPS || !(one_tile(m, n) || one_tile(n, m)) {
         return false;
@@ -68,7 +69,7 @@ pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
             alpha: 1.0,
             beta: 0.0,
         };
-        blocks(depth.min(k - p0), a, b, out, false);
+        gemm_loop::<Avx512>(depth.min(k - p0), a, b, out, false);
     };
     run_tasks(rayon::current_num_threads() > 1, 0, chunks, |_| {}, partial);
     for i in 0..m {

@@ -1,0 +1,131 @@
+//! The GEMM's scheduler: packing tasks, then compute tasks, on the calling thread and
+//! rayon's other threads, with the one `unsafe` lifetime argument of the GEMM in one place.
+//!
+//! Which thread runs a task never changes what the task computes: the tasks are fixed by
+//! the shape alone (see `blocking`), so the result is the same bits on any number of threads.
+//!
+//! Safety, in one place: the tasks get raw pointers into the operands, the packing buffers
+//! and C (all owned by the caller of [`run_tasks`]), and rayon's spawned jobs need `'static`
+//! closures. [`with_helpers`] therefore transmutes the helper closure to `'static`, and
+//! guarantees it is not used after it returns: a job runs the closure only inside a gate
+//! that it enters atomically while the gate is open, and the caller, before returning or
+//! unwinding, closes the gate and waits until every job inside has left ([`Gate`]). A job
+//! that starts later finds the gate closed and does nothing. Packing tasks write disjoint
+//! panels and compute tasks disjoint tiles of C, so no two tasks write the same memory, and
+//! every compute task starts only once every packing task has finished (an acquire load of
+//! the count of finished packing tasks, each a release increment).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Runs `pack(i)` for `i < packs`, then `compute(j)` for `j < computes`, every compute task
+/// starting only once all packing is done; spread over rayon's threads when `parallel`.
+///
+/// The calling thread works from the start, beside one helper job per other pool thread (see
+/// [`with_helpers`]). Packing tasks go to whichever thread asks next. Compute tasks are taken
+/// from both ends, the caller's from the front and the helpers' from the back, so on two
+/// threads each writes one contiguous run of C: the threads share C's cache lines only where
+/// the runs meet, and a late helper only takes fewer tasks.
+pub(super) fn run_tasks(
+    parallel: bool,
+    packs: usize,
+    computes: usize,
+    pack: impl Fn(usize) + Sync,
+    compute: impl Fn(usize) + Sync,
+) {
+    if !parallel {
+        (0..packs).for_each(pack);
+        (0..computes).for_each(compute);
+        return;
+    }
+    let (next_pack, packed) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    // The compute tasks not yet taken, `front..back`, as `front << 32 | back`.
+    let remaining = AtomicU64::new(computes as u64);
+    let work = |from_front: bool| {
+        loop {
+            let task = next_pack.fetch_add(1, Ordering::Relaxed);
+            if task >= packs {
+                break;
+            }
+            pack(task);
+            packed.fetch_add(1, Ordering::Release);
+        }
+        // Every packing task is already taken by a running thread: wait for the last.
+        while packed.load(Ordering::Acquire) < packs {
+            std::hint::spin_loop();
+        }
+        let take = |range: u64| {
+            let (front, back) = (range >> 32, range & u64::from(u32::MAX));
+            // `then`, not `then_some`: with nothing left `range − 1` could underflow.
+            (front < back).then(|| {
+                if from_front {
+                    range + (1 << 32)
+                } else {
+                    range - 1
+                }
+            })
+        };
+        while let Ok(range) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take) {
+            let (front, back) = (range >> 32, range & u64::from(u32::MAX));
+            compute(if from_front { front } else { back - 1 } as usize);
+        }
+    };
+    with_helpers(&|| work(false), || work(true));
+}
+
+/// Runs `own()` on the calling thread while one rayon job per other pool thread runs
+/// `helper()`, and returns once `own()` is done and every helper that started has finished.
+///
+/// A helper job that has not started by then (its thread still waking up, or busy with other
+/// jobs, as when this call is nested in a parallel loop) never runs `helper()`: so the caller
+/// never waits for a thread to wake, and never blocks on a job only it could run. Jobs enter
+/// through a gate that counts the helpers inside; the caller closes it, then waits for the
+/// count to drain (see [`Gate`] and the module documentation).
+fn with_helpers(helper: &(dyn Fn() + Sync), own: impl FnOnce()) {
+    let gate = Arc::new(AtomicUsize::new(0));
+    // SAFETY: a job calls `helper` only while inside the open gate, and this function does not
+    // return (or unwind) before the gate is closed and empty, so `helper` outlives its uses.
+    let helper: &'static (dyn Fn() + Sync) = unsafe { std::mem::transmute(helper) };
+    for _ in 1..rayon::current_num_threads() {
+        let gate = Arc::clone(&gate);
+        rayon::spawn(move || {
+            let enter = |inside: usize| (inside & CLOSED == 0).then_some(inside + 1);
+            if gate
+                .fetch_update(Ordering::Acquire, Ordering::Relaxed, enter)
+                .is_ok()
+            {
+                let _leave = Gate::Leave(&gate);
+                helper();
+            }
+        });
+    }
+    let _close = Gate::Close(&gate);
+    own();
+}
+
+/// The gate's top bit: set once the caller is done, after which no helper enters.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
+/// What a thread does to the gate when it is done, run on drop so that it also happens when
+/// the work unwinds: a helper leaves; the caller closes the gate and waits for the helpers
+/// inside (each is running one task) to leave.
+enum Gate<'a> {
+    Leave(&'a AtomicUsize),
+    Close(&'a AtomicUsize),
+}
+
+impl Drop for Gate<'_> {
+    fn drop(&mut self) {
+        match self {
+            Gate::Leave(gate) => {
+                gate.fetch_sub(1, Ordering::Release);
+            }
+            Gate::Close(gate) => {
+                gate.fetch_or(CLOSED, Ordering::Relaxed);
+                while gate.load(Ordering::Acquire) != CLOSED {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+}
