@@ -16,6 +16,7 @@
 //! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels ([`channel`]: batch
 //!    norm's per-channel affine map).
 //! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs.
+//! 6. [`linalg`]: the symmetric eigendecomposition (Jacobi) for small `f64` matrices.
 //!
 //! ```
 //! use gantry_tensor::Tensor;
@@ -39,6 +40,7 @@ pub mod error;
 pub mod gather;
 pub mod gemm;
 pub mod layout;
+pub mod linalg;
 pub mod matmul;
 pub mod random;
 pub mod reduce;
