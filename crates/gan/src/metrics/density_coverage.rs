@@ -33,7 +33,17 @@ pub struct DensityCoverage {
 
 /// Density and coverage of `generated` `[m, d]` against `real` `[n, d]` (`k < n`).
 pub fn density_coverage(real: &Tensor<f64>, generated: &Tensor<f64>, k: usize) -> DensityCoverage {
-    let radii = nearest_neighbour_radii(real, k);
+    density_coverage_with_radii(real, generated, &nearest_neighbour_radii(real, k), k)
+}
+
+/// The same with the real set's k-NN radii given (see
+/// [`crate::metrics::pairwise::NearestNeighbours`]).
+pub fn density_coverage_with_radii(
+    real: &Tensor<f64>,
+    generated: &Tensor<f64>,
+    radii: &[f64],
+    k: usize,
+) -> DensityCoverage {
     let (n, m) = (real.shape()[0], generated.shape()[0]);
     let mut balls_holding = 0usize;
     let mut covered = vec![false; n];

@@ -63,23 +63,45 @@ fn squared_norms(x: &Tensor<f64>) -> Vec<f64> {
 /// `i` of the distance matrix, as in the reference implementation of Naeem et al. 2020
 /// (`get_kth_value(distances, k + 1)`). Requires `k < n`.
 pub fn nearest_neighbour_radii(x: &Tensor<f64>, k: usize) -> Vec<f64> {
-    let n = x.shape()[0];
-    assert!(k < n, "k-NN radii: k = {k} needs more than {n} points");
-    // The k + 1 smallest distances of each row so far, ascending.
-    let mut smallest = vec![Vec::with_capacity(k + 2); n];
-    for_each_distance_tile(x, x, |i0, j0, cols, tile| {
-        for (r, row) in tile.chunks(cols).enumerate() {
-            let kept: &mut Vec<f64> = &mut smallest[i0 + r];
-            for (c, &dist) in row.iter().enumerate() {
-                // The diagonal is exactly 0, whatever the rounding of the expansion.
-                let dist = if i0 + r == j0 + c { 0.0 } else { dist };
-                if kept.len() <= k || dist < kept[k] {
-                    let at = kept.partition_point(|&v| v <= dist);
-                    kept.insert(at, dist);
-                    kept.truncate(k + 1);
+    NearestNeighbours::of(x, k).radii(k)
+}
+
+/// The `k_max + 1` smallest distances from each row of a set to the rows of the same set
+/// (itself included), from one pass over the distance tiles: the radii for every
+/// `k ≤ k_max` at the cost of one.
+pub struct NearestNeighbours {
+    /// Row `i` holds the `k_max + 1` smallest distances from `x_i`, ascending.
+    smallest: Vec<Vec<f64>>,
+}
+
+impl NearestNeighbours {
+    /// Searches `x` `[n, d]` (`k_max < n`).
+    pub fn of(x: &Tensor<f64>, k_max: usize) -> Self {
+        let n = x.shape()[0];
+        assert!(
+            k_max < n,
+            "k-NN radii: k = {k_max} needs more than {n} points"
+        );
+        let mut smallest = vec![Vec::with_capacity(k_max + 2); n];
+        for_each_distance_tile(x, x, |i0, j0, cols, tile| {
+            for (r, row) in tile.chunks(cols).enumerate() {
+                let kept: &mut Vec<f64> = &mut smallest[i0 + r];
+                for (c, &dist) in row.iter().enumerate() {
+                    // The diagonal is exactly 0, whatever the rounding of the expansion.
+                    let dist = if i0 + r == j0 + c { 0.0 } else { dist };
+                    if kept.len() <= k_max || dist < kept[k_max] {
+                        let at = kept.partition_point(|&v| v <= dist);
+                        kept.insert(at, dist);
+                        kept.truncate(k_max + 1);
+                    }
                 }
             }
-        }
-    });
-    smallest.into_iter().map(|kept| kept[k]).collect()
+        });
+        NearestNeighbours { smallest }
+    }
+
+    /// The distance from each row to its `k`-th nearest neighbour (`k ≤ k_max`).
+    pub fn radii(&self, k: usize) -> Vec<f64> {
+        self.smallest.iter().map(|kept| kept[k]).collect()
+    }
 }

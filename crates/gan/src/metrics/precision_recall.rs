@@ -36,6 +36,17 @@ pub struct PrecisionRecall {
 pub fn precision_recall(real: &Tensor<f64>, generated: &Tensor<f64>, k: usize) -> PrecisionRecall {
     let real_radii = nearest_neighbour_radii(real, k);
     let generated_radii = nearest_neighbour_radii(generated, k);
+    precision_recall_with_radii(real, generated, &real_radii, &generated_radii)
+}
+
+/// The same with the k-NN radii of both sets given (see
+/// [`crate::metrics::pairwise::NearestNeighbours`]).
+pub fn precision_recall_with_radii(
+    real: &Tensor<f64>,
+    generated: &Tensor<f64>,
+    real_radii: &[f64],
+    generated_radii: &[f64],
+) -> PrecisionRecall {
     let (n, m) = (real.shape()[0], generated.shape()[0]);
     let mut generated_inside = vec![false; m];
     let mut real_inside = vec![false; n];
