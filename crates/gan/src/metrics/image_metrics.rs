@@ -29,7 +29,7 @@ use crate::metrics::density_coverage::{self, density_coverage_with_radii};
 use crate::metrics::feature_net::{FeatureNet, Objective};
 use crate::metrics::frechet::frechet_distance_of;
 use crate::metrics::kid::{self, kernel_inception_distance, Kid};
-use crate::metrics::pairwise::NearestNeighbours;
+use crate::metrics::pairwise::{select_rows, NearestNeighbours};
 use crate::metrics::precision_recall::{self, precision_recall_with_radii};
 
 /// Seed of KID's subsets and of the real set's split into halves.
@@ -238,13 +238,7 @@ fn halves(n: usize) -> (Vec<usize>, Vec<usize>) {
 
 /// The rows `indices` of `x` `[n, d]`.
 fn rows(x: &Tensor<f64>, indices: &[usize]) -> Tensor<f64> {
-    let d = x.shape()[1];
-    let all = x.to_vec();
-    let picked = indices
-        .iter()
-        .flat_map(|&i| all[i * d..(i + 1) * d].iter().copied())
-        .collect();
-    Tensor::from_vec(picked, &[indices.len(), d])
+    select_rows(&x.to_vec(), x.shape()[1], indices)
 }
 
 /// Mean over the classes present on both sides (at least two rows each) of the FD between

@@ -19,6 +19,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::metrics::pairwise::select_rows;
+
 /// clean-fid's number of subsets.
 pub const SUBSETS: usize = 100;
 /// clean-fid's largest subset.
@@ -51,8 +53,8 @@ pub fn kernel_inception_distance(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let estimates: Vec<f64> = (0..subsets)
         .map(|_| {
-            let x = rows(&real, d, &sample(&mut rng, n, size).into_vec());
-            let y = rows(&generated, d, &sample(&mut rng, m, size).into_vec());
+            let x = select_rows(&real, d, &sample(&mut rng, n, size).into_vec());
+            let y = select_rows(&generated, d, &sample(&mut rng, m, size).into_vec());
             unbiased_mmd2(&x, &y)
         })
         .collect();
@@ -71,21 +73,15 @@ pub fn unbiased_mmd2(x: &Tensor<f64>, y: &Tensor<f64>) -> f64 {
     let kernel_sum = |a: &Tensor<f64>, b: &Tensor<f64>, diagonal: bool| -> f64 {
         let gram = a.matmul(&b.t()).to_vec();
         let cols = b.shape()[0];
-        gram.iter()
-            .enumerate()
-            .filter(|(k, _)| diagonal || k / cols != k % cols)
-            .map(|(_, &g)| (g / d + 1.0).powi(3))
-            .sum()
+        let k = |g: f64| (g / d + 1.0).powi(3);
+        let all: f64 = gram.iter().map(|&g| k(g)).sum();
+        let on_diagonal: f64 = gram.iter().step_by(cols + 1).map(|&g| k(g)).sum();
+        if diagonal {
+            all
+        } else {
+            all - on_diagonal
+        }
     };
     (kernel_sum(x, x, false) + kernel_sum(y, y, false)) / (m * (m - 1.0))
         - 2.0 * kernel_sum(x, y, true) / (m * m)
-}
-
-/// The rows `indices` of the row-major matrix `all` with rows of length `d`.
-fn rows(all: &[f64], d: usize, indices: &[usize]) -> Tensor<f64> {
-    let picked = indices
-        .iter()
-        .flat_map(|&i| all[i * d..(i + 1) * d].iter().copied())
-        .collect();
-    Tensor::from_vec(picked, &[indices.len(), d])
 }

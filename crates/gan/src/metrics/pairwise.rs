@@ -36,16 +36,26 @@ pub fn for_each_distance_tile(
             let cols = BLOCK.min(m - j0);
             let cross = a_block.matmul(&b.narrow(0, j0, cols).t()).to_vec();
             let distances: Vec<f64> = cross
-                .iter()
-                .enumerate()
-                .map(|(k, &ab)| {
-                    let (i, j) = (i0 + k / cols, j0 + k % cols);
-                    (norms_a[i] + norms_b[j] - 2.0 * ab).max(0.0).sqrt()
+                .chunks(cols)
+                .zip(&norms_a[i0..])
+                .flat_map(|(row, &norm_a)| {
+                    row.iter()
+                        .zip(&norms_b[j0..])
+                        .map(move |(&ab, &norm_b)| (norm_a + norm_b - 2.0 * ab).max(0.0).sqrt())
                 })
                 .collect();
             tile(i0, j0, cols, &distances);
         }
     }
+}
+
+/// The rows `indices` of the row-major matrix `all` with rows of length `d`, as `[len, d]`.
+pub fn select_rows(all: &[f64], d: usize, indices: &[usize]) -> Tensor<f64> {
+    let picked = indices
+        .iter()
+        .flat_map(|&i| all[i * d..(i + 1) * d].iter().copied())
+        .collect();
+    Tensor::from_vec(picked, &[indices.len(), d])
 }
 
 /// `‖x_i‖²` for every row of `x` `[n, d]`.
