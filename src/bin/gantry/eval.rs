@@ -14,10 +14,13 @@ use gantry::gan::data::ImageSet;
 use gantry::gan::metrics::FeatureNet;
 use gantry::gan::train::trainer::generate;
 use gantry::gan::{TrainConfig, Trainer};
-use gantry::nn::Checkpoint;
+use gantry::nn::{Checkpoint, Sequential};
 use gantry::tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// Latents per generator forward pass.
+const GENERATE_BATCH: usize = 250;
 
 /// Prints the metrics of `n` samples (noise from `seed`) of the checkpoint's generator, or
 /// of its moving average with `ema`.
@@ -48,7 +51,7 @@ pub fn eval(checkpoint: &Path, n: usize, ema: bool, seed: u64) -> Result<(), Str
         &[n, trainer.config.model.z_dim()],
         &mut ChaCha8Rng::seed_from_u64(seed),
     );
-    let samples = generate(generator, &z);
+    let samples = generate_in_batches(generator, &z);
     let cache = checkpoint.parent().unwrap_or(Path::new("."));
     let net = FeatureNet::load_or_train(cache, &dataset, &real).map_err(|e| e.to_string())?;
     let mut line = net.evaluate(&samples, None, &real).to_json();
@@ -58,6 +61,24 @@ pub fn eval(checkpoint: &Path, n: usize, ema: bool, seed: u64) -> Result<(), Str
     line.insert("seed".into(), seed.into());
     println!("{}", serde_json::Value::Object(line));
     Ok(())
+}
+
+/// The generator's images for the rows of `z`, [`GENERATE_BATCH`] at a time: one forward
+/// pass over 10 000 latents would hold every layer's activations at once (gigabytes).
+fn generate_in_batches(generator: &Sequential, z: &Tensor<f32>) -> Tensor<f32> {
+    let n = z.shape()[0];
+    let batches: Vec<Tensor<f32>> = (0..n)
+        .step_by(GENERATE_BATCH)
+        .map(|start| {
+            generate(
+                generator,
+                &z.narrow(0, start, GENERATE_BATCH.min(n - start)),
+            )
+        })
+        .collect();
+    let mut shape = batches[0].shape().to_vec();
+    shape[0] = n;
+    Tensor::from_vec(batches.iter().flat_map(|b| b.to_vec()).collect(), &shape)
 }
 
 /// The real images of the data a checkpoint was trained on, with a name for the feature
