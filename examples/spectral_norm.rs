@@ -24,45 +24,10 @@
 
 use gantry::autograd::Tape;
 use gantry::nn::{Conv2d, LeakyReLU, Linear, Module, Sequential, SpectralNorm, WeightLayer};
+use gantry::tensor::linalg::symmetric_eigen;
 use gantry::tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-/// The largest eigenvalue of a symmetric `n×n` matrix, by cyclic Jacobi rotations: each
-/// rotation zeroes one off-diagonal pair, and the diagonal converges to the eigenvalues.
-fn largest_eigenvalue(mut a: Vec<f64>, n: usize) -> f64 {
-    for _sweep in 0..100 {
-        let off: f64 = (0..n * n)
-            .filter(|k| k / n != k % n)
-            .map(|k| a[k] * a[k])
-            .sum();
-        if off < 1e-30 {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = a[p * n + q];
-                if apq == 0.0 {
-                    continue;
-                }
-                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + theta.hypot(1.0));
-                let (c, s) = (1.0 / t.hypot(1.0), t / t.hypot(1.0));
-                for k in 0..n {
-                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
-                    a[k * n + p] = c * akp - s * akq;
-                    a[k * n + q] = s * akp + c * akq;
-                }
-                for k in 0..n {
-                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
-                    a[p * n + k] = c * apk - s * aqk;
-                    a[q * n + k] = s * apk + c * aqk;
-                }
-            }
-        }
-    }
-    (0..n).map(|i| a[i * n + i]).fold(f64::MIN, f64::max)
-}
 
 /// The top singular value of a row-major `rows×cols` matrix: `√λ_max(MᵀM)`.
 fn top_singular_value(m: &[f64], rows: usize, cols: usize) -> f64 {
@@ -72,7 +37,7 @@ fn top_singular_value(m: &[f64], rows: usize, cols: usize) -> f64 {
             gram[i * cols + j] = (0..rows).map(|r| m[r * cols + i] * m[r * cols + j]).sum();
         }
     }
-    largest_eigenvalue(gram, cols).sqrt()
+    symmetric_eigen(&gram, cols).largest().sqrt()
 }
 
 /// Restarts the power iteration from random unit vectors, then prints the estimate after

@@ -8,46 +8,10 @@ use gantry_nn::{
     Conv2d, ConvTranspose2d, LeakyReLU, Linear, Module, Param, Sequential, SpectralNorm,
     WeightLayer,
 };
+use gantry_tensor::linalg::symmetric_eigen;
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-/// The largest eigenvalue of the symmetric `n×n` matrix `a`, by cyclic Jacobi rotations
-/// (each rotation zeroes one off-diagonal pair; the diagonal converges to the eigenvalues).
-fn largest_eigenvalue(mut a: Vec<f64>, n: usize) -> f64 {
-    for _sweep in 0..100 {
-        let off: f64 = (0..n * n)
-            .filter(|k| k / n != k % n)
-            .map(|k| a[k] * a[k])
-            .sum();
-        if off < 1e-30 {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = a[p * n + q];
-                if apq == 0.0 {
-                    continue;
-                }
-                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
-                let t = if theta >= 0.0 { 1.0 } else { -1.0 } / (theta.abs() + theta.hypot(1.0));
-                let c = 1.0 / t.hypot(1.0);
-                let s = t * c;
-                for k in 0..n {
-                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
-                    a[k * n + p] = c * akp - s * akq;
-                    a[k * n + q] = s * akp + c * akq;
-                }
-                for k in 0..n {
-                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
-                    a[p * n + k] = c * apk - s * aqk;
-                    a[q * n + k] = s * apk + c * aqk;
-                }
-            }
-        }
-    }
-    (0..n).map(|i| a[i * n + i]).fold(f64::MIN, f64::max)
-}
 
 /// `G = MᵀM` of a row-major `rows×cols` matrix.
 fn gram(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
@@ -62,7 +26,7 @@ fn gram(m: &[f64], rows: usize, cols: usize) -> Vec<f64> {
 
 /// The top singular value of a row-major `rows×cols` matrix: `√λ_max(MᵀM)`.
 fn top_singular_value(m: &[f64], rows: usize, cols: usize) -> f64 {
-    largest_eigenvalue(gram(m, rows, cols), cols).sqrt()
+    symmetric_eigen(&gram(m, rows, cols), cols).largest().sqrt()
 }
 
 /// The same by many rounds of plain power iteration on `MᵀM` (a second, independent way).

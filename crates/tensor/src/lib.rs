@@ -18,6 +18,8 @@
 //!    norm's per-channel affine map).
 //! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs; [`parallel`]: when
 //!    work leaves the calling thread.
+//! 6. [`linalg`]: the symmetric eigendecomposition (Jacobi) for small `f64` matrices;
+//!    [`index_rows`]: rows picked by label (embedding lookups) and their adjoint.
 //!
 //! A program that trains with gantry calls [`alloc::keep_freed_memory`] first thing in `main`.
 //!
@@ -45,6 +47,7 @@ pub mod gather;
 pub mod gemm;
 pub mod index_rows;
 pub mod layout;
+pub mod linalg;
 pub mod matmul;
 pub mod parallel;
 pub mod random;

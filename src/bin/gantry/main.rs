@@ -1,6 +1,8 @@
-//! The `gantry` command line: `demo` (the default), `train`, `sample`, `export`, `bench`.
+//! The `gantry` command line: `demo` (the default), `train`, `sample`, `eval`, `export`,
+//! `bench`.
 
 mod bench;
+mod eval;
 mod export;
 mod progress;
 mod run;
@@ -64,6 +66,23 @@ enum Command {
         /// The PNG file to write.
         #[arg(long)]
         out: PathBuf,
+        /// Seed of the latent noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Measures a checkpoint's generator on image data: FD, KID, precision/recall,
+    /// density/coverage on the features of a network trained by gantry on the data, each
+    /// beside its real-vs-real floor; prints one JSON line.
+    Eval {
+        /// A checkpoint written by `gantry train`.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// How many samples.
+        #[arg(long, default_value_t = 10000)]
+        n: usize,
+        /// Sample from the moving average of the generator (config `ema`).
+        #[arg(long)]
+        ema: bool,
         /// Seed of the latent noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -136,6 +155,12 @@ fn run_command(command: Command) -> Result<(), String> {
             out,
             seed,
         } => run::sample(&checkpoint, n, &out, seed),
+        Command::Eval {
+            checkpoint,
+            n,
+            ema,
+            seed,
+        } => eval::eval(&checkpoint, n, ema, seed),
         Command::Export {
             checkpoint,
             config,

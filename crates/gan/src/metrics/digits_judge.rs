@@ -150,11 +150,9 @@ impl DigitsJudge {
 
     /// Digits FD and the class histogram of `generated` against `real`.
     pub fn report(&self, generated: &Tensor<f32>, real: &Tensor<f32>) -> ImageReport {
-        let to64 = |t: Tensor<f32>| t.to_vec().into_iter().map(f64::from).collect::<Vec<_>>();
         let digits_fd = frechet_distance_of(
-            &to64(self.features(generated)),
-            &to64(self.features(real)),
-            FEATURES,
+            &self.features(generated).cast(),
+            &self.features(real).cast(),
         );
         let mut class_histogram = vec![0; 10];
         self.predict(generated)
