@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gantry::gan::train::memory::Budget;
 
 /// gantry: train small GANs on a CPU.
 #[derive(Parser)]
@@ -15,6 +16,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The most memory a run may need, e.g. `512M`, `4G` (default: GANTRY_MAX_MEMORY, else
+    /// MemAvailable in /proc/meminfo). Sizes that need more are refused before allocating.
+    #[arg(long, global = true, value_name = "BYTES")]
+    max_memory: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -109,7 +114,8 @@ fn main() -> ExitCode {
     // The command runs on one of rayon's worker threads, so each parallel kernel starts on
     // the thread that calls it (the other worker steals half) instead of being handed to a
     // sleeping pool while the calling thread waits.
-    let result = rayon::scope(|_| run_command(command));
+    let result = run::budget(cli.max_memory.as_deref())
+        .and_then(|budget| rayon::scope(|_| run_command(command, &budget)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -119,22 +125,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_command(command: Command) -> Result<(), String> {
+fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
     match command {
-        Command::Demo { out, quiet } => run::demo(&out, quiet),
+        Command::Demo { out, quiet } => run::demo(&out, quiet, budget),
         Command::Train {
             config,
             overrides,
             out,
             resume,
             quiet,
-        } => run::train(&config, &overrides, out, resume, quiet),
+        } => run::train(&config, &overrides, out, resume, quiet, budget),
         Command::Sample {
             checkpoint,
             n,
             out,
             seed,
-        } => run::sample(&checkpoint, n, &out, seed),
+        } => run::sample(&checkpoint, n, &out, seed, budget),
         Command::Bench {
             workload,
             iters,
