@@ -164,7 +164,11 @@ fn resume_without_a_checkpoint_is_an_error_and_with_one_names_the_step() {
     );
 
     let run = dir.join("run");
-    assert!(common::train(&config, &run).status().unwrap().success());
+    assert!(common::train(&config, &run)
+        .output()
+        .unwrap()
+        .status
+        .success());
     let longer = dir.join("longer.toml");
     std::fs::write(&longer, CONFIG.replace("steps = 400", "steps = 70")).unwrap();
     let output = common::train(&longer, &run)

@@ -136,6 +136,7 @@ pub fn log_lines(dir: &Path) -> Vec<serde_json::Value> {
 /// resident set size in KiB (`ru_maxrss` of this one child, from `wait4`, the figure
 /// `/usr/bin/time -v` prints as "Maximum resident set size").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which also gives its rusage
 pub fn output_and_peak_rss_kib(cmd: &mut Command) -> (Output, u64) {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
