@@ -3,9 +3,13 @@
 //! written, and, for bad input, a one-line `error: …` on stderr that names the file and the
 //! problem, with nothing half-written left behind.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::assert_one_line_error;
 
 /// A 2-D toy run small enough to train in a fraction of a second: WGAN-GP (so the double
 /// backward path runs too) with one hidden layer of 16 units, batch 16, 4 steps.
@@ -36,10 +40,7 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(test: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("gantry-cli-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create the scratch folder");
-        Scratch(dir)
+        Scratch(common::scratch(&format!("cli-{test}")))
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -69,7 +70,7 @@ impl Drop for Scratch {
 
 /// Runs `gantry` with `args` inside `dir` (so a default `runs/` lands there too).
 fn gantry(dir: &Scratch, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gantry"))
+    common::gantry()
         .args(args)
         .current_dir(&dir.0)
         .output()
@@ -92,26 +93,6 @@ fn assert_ok(out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         stderr(out)
     );
-}
-
-/// A failure the way a user should see it: a non-zero exit code (not a panic's 101, not a
-/// signal) and exactly one line on stderr, `error: …`, containing every one of `needles`.
-fn assert_one_line_error(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected exit code 1; stderr:\n{err}"
-    );
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr, got:\n{err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    for needle in needles {
-        assert!(
-            lines[0].contains(needle),
-            "the error does not mention {needle:?}: {err}"
-        );
-    }
 }
 
 /// Whether the folder is absent or empty (no half-written run left behind).

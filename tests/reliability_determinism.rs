@@ -13,11 +13,11 @@
 //! cargo test --test reliability_determinism
 //! ```
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-use gantry::nn::Checkpoint;
+use std::path::Path;
+
+use common::{assert_same_bits, checkpoint_bits, log_lines, scratch};
 
 /// WGAN-GP with 256-wide LeakyReLU MLPs and batches of 256 on ring8.
 const MLP_GP: &str = r#"
@@ -64,22 +64,9 @@ channels = 8
 spectral_norm = true
 "#;
 
-/// A fresh, empty directory under cargo's scratch space for integration tests.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("reliability-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Trains `config` with `threads` rayon and GEMM threads into `out`.
 fn train(config: &Path, out: &Path, threads: &str) {
-    let output = Command::new(env!("CARGO_BIN_EXE_gantry"))
-        .args(["train", "--quiet", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
+    let output = common::train(config, out)
         .env("RAYON_NUM_THREADS", threads)
         .env("MATMUL_NUM_THREADS", threads)
         .output()
@@ -91,47 +78,6 @@ fn train(config: &Path, out: &Path, threads: &str) {
     );
 }
 
-/// The checkpoint's tensors as bits, its step and RNG position, and the log without timings.
-#[derive(PartialEq, Debug)]
-struct Outcome {
-    tensors: BTreeMap<String, Vec<u32>>,
-    step: String,
-    rng_word_pos: String,
-    log: Vec<serde_json::Value>,
-}
-
-fn outcome(out: &Path) -> Outcome {
-    let ck = Checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
-    let tensors = ck
-        .keys()
-        .into_iter()
-        .map(|k| {
-            let t = ck.get::<f32>(k, None).unwrap();
-            (
-                k.to_string(),
-                t.to_vec().iter().map(|x| x.to_bits()).collect(),
-            )
-        })
-        .collect();
-    let log = std::fs::read_to_string(out.join("log.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            if let Some(o) = v.as_object_mut() {
-                o.remove("elapsed_s");
-            }
-            v
-        })
-        .collect();
-    Outcome {
-        tensors,
-        step: ck.meta("step").unwrap().to_string(),
-        rng_word_pos: ck.meta("rng_word_pos").unwrap().to_string(),
-        log,
-    }
-}
-
 fn same_bits_with_one_and_two_threads(name: &str, config_text: &str) {
     let dir = scratch(name);
     let config = dir.join("config.toml");
@@ -139,22 +85,14 @@ fn same_bits_with_one_and_two_threads(name: &str, config_text: &str) {
     let (one, two) = (dir.join("threads-1"), dir.join("threads-2"));
     train(&config, &one, "1");
     train(&config, &two, "2");
-    let (a, b) = (outcome(&one), outcome(&two));
-    assert!(!a.tensors.is_empty() && !a.log.is_empty());
-    assert_eq!(a.step, b.step, "step");
-    assert_eq!(a.rng_word_pos, b.rng_word_pos, "RNG position");
+    let (a, b) = (checkpoint_bits(&one), checkpoint_bits(&two));
+    assert!(!a.tensors.is_empty());
+    assert_same_bits(&a, &b);
+    let log = log_lines(&one);
+    assert!(!log.is_empty());
     assert_eq!(
-        a.tensors.keys().collect::<Vec<_>>(),
-        b.tensors.keys().collect::<Vec<_>>()
-    );
-    for (key, bits) in &a.tensors {
-        assert!(
-            bits == &b.tensors[key],
-            "{name}: tensor {key} differs between 1 and 2 threads"
-        );
-    }
-    assert_eq!(
-        a.log, b.log,
+        log,
+        log_lines(&two),
         "{name}: the logs differ between 1 and 2 threads"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -32,13 +32,14 @@
 //! cargo test --test reliability_kill_resume memory -- --ignored --nocapture
 //! ```
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gantry::nn::Checkpoint;
+use common::{assert_same_bits, checkpoint_bits, log_lines, log_lines_with_time, scratch};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -75,24 +76,10 @@ schedule = "linear"
 /// SIGKILL's number (what `Child::kill` sends on Unix).
 const SIGKILL: i32 = 9;
 
-/// A fresh, empty directory under cargo's scratch space for integration tests.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("reliability-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// `gantry train --config <config> --out <out> --quiet [--resume]`.
+/// `gantry train --config <config> --out <out> --quiet [--resume]`, stderr captured.
 fn train(config: &Path, out: &Path, resume: bool) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
-    cmd.args(["train", "--quiet", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = common::train(config, out);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     if resume {
         cmd.arg("--resume");
     }
@@ -109,73 +96,12 @@ fn run_to_end(config: &Path, out: &Path, resume: bool) {
     );
 }
 
-/// Every tensor of a checkpoint as its raw bits, and the metadata that defines the state.
-struct State {
-    tensors: BTreeMap<String, Vec<u32>>,
-    step: usize,
-    rng_word_pos: String,
-}
-
-fn state(dir: &Path) -> State {
-    let path = dir.join("checkpoint.safetensors");
-    let ck = Checkpoint::load(&path)
-        .unwrap_or_else(|e| panic!("{}: does not load: {e}", path.display()));
-    let tensors = ck
-        .keys()
-        .into_iter()
-        .map(|k| {
-            let t = ck.get::<f32>(k, None).unwrap();
-            (
-                k.to_string(),
-                t.to_vec().iter().map(|x| x.to_bits()).collect(),
-            )
-        })
-        .collect();
-    State {
-        tensors,
-        step: ck.meta("step").unwrap().parse().unwrap(),
-        rng_word_pos: ck.meta("rng_word_pos").unwrap().to_string(),
-    }
-}
-
-/// The log's lines with the wall-clock field removed.
-fn log_lines(dir: &Path) -> Vec<serde_json::Value> {
-    let mut lines = log_lines_with_time(dir);
-    for v in &mut lines {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("elapsed_s");
-        }
-    }
-    lines
-}
-
 /// Seconds from the start of training to the last step, from a run's log.
 fn training_seconds(dir: &Path) -> f64 {
     log_lines_with_time(dir)
         .iter()
         .filter_map(|v| v.get("elapsed_s")?.as_f64())
         .fold(0.0, f64::max)
-}
-
-fn log_lines_with_time(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("log.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn assert_same_state(a: &State, b: &State) {
-    assert_eq!(a.step, b.step, "step");
-    assert_eq!(a.rng_word_pos, b.rng_word_pos, "RNG position");
-    assert_eq!(
-        a.tensors.keys().collect::<Vec<_>>(),
-        b.tensors.keys().collect::<Vec<_>>(),
-        "tensor names"
-    );
-    for (key, bits) in &a.tensors {
-        assert!(bits == &b.tensors[key], "tensor {key} differs");
-    }
 }
 
 /// Steps of [`CONFIG`].
@@ -212,7 +138,7 @@ fn kill_and_resume(name: &str, wanted: usize) -> Tally {
     let started = Instant::now();
     run_to_end(&config, &reference, false);
     let full_run = started.elapsed();
-    let (want_state, want_log) = (state(&reference), log_lines(&reference));
+    let (want_state, want_log) = (checkpoint_bits(&reference), log_lines(&reference));
     assert_eq!(want_state.step, STEPS);
     // Time per step, and for everything else (start-up, the final pictures), so that kill
     // moments can be spread over what is left of each resumed run.
@@ -225,15 +151,15 @@ fn kill_and_resume(name: &str, wanted: usize) -> Tally {
     while tally.kills < wanted {
         tally.episodes += 1;
         let out = dir.join(format!("episode-{}", tally.episodes));
-        let mut resume = false;
         let mut last_step = 0;
         for _ in 0..KILLS_PER_EPISODE.min(wanted - tally.kills) {
             // Uniform over what is left of this run (start-up and pictures included), so
             // that resumed runs are killed at every stage too, not only the first run.
             let left = overhead + per_step * (STEPS - last_step) as u32;
             let delay = left.mul_f64(rng.gen_range(0.0..1.0));
+            // A run killed before its first checkpoint left nothing to resume.
+            let resume = out.join("checkpoint.safetensors").exists();
             let mut child = train(&config, &out, resume).spawn().unwrap();
-            resume = true;
             std::thread::sleep(delay);
             let _ = child.kill(); // SIGKILL; an error means it already exited
             let status = child.wait().unwrap();
@@ -253,7 +179,7 @@ fn kill_and_resume(name: &str, wanted: usize) -> Tally {
             });
             tally.mid_save += usize::from(temporaries > 0);
             if out.join("checkpoint.safetensors").exists() {
-                let s = state(&out);
+                let s = checkpoint_bits(&out);
                 assert!(
                     s.step >= last_step,
                     "checkpoint went back from {last_step} to {}",
@@ -269,8 +195,9 @@ fn kill_and_resume(name: &str, wanted: usize) -> Tally {
             }
             tally.steps_at_kill.push(last_step);
         }
-        run_to_end(&config, &out, true);
-        assert_same_state(&state(&out), &want_state);
+        let resume = out.join("checkpoint.safetensors").exists();
+        run_to_end(&config, &out, resume);
+        assert_same_bits(&checkpoint_bits(&out), &want_state);
         assert_eq!(
             log_lines(&out),
             want_log,

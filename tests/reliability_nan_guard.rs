@@ -13,9 +13,11 @@
 //! cargo test --test reliability_nan_guard
 //! ```
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::Path;
+
+use common::scratch;
 use gantry::nn::Checkpoint;
 
 /// A tiny MLP GAN on ring8 with the given objective and learning rate (both networks).
@@ -46,22 +48,9 @@ d_lr = {lr}
     )
 }
 
-/// A fresh, empty directory under cargo's scratch space for integration tests.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("reliability-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs `gantry train`, expecting failure; returns the one line it printed on stderr.
 fn train_expecting_divergence(config: &Path, out: &Path, resume: bool) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gantry"));
-    cmd.args(["train", "--quiet", "--config"])
-        .arg(config)
-        .arg("--out")
-        .arg(out);
+    let mut cmd = common::train(config, out);
     if resume {
         cmd.arg("--resume");
     }

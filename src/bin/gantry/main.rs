@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gantry::gan::train::memory::Budget;
 
 /// gantry: train small GANs on a CPU.
 #[derive(Parser)]
@@ -18,6 +19,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// The most memory a run may need, e.g. `512M`, `4G` (default: GANTRY_MAX_MEMORY, else
+    /// MemAvailable in /proc/meminfo). Sizes that need more are refused before allocating.
+    #[arg(long, global = true, value_name = "BYTES")]
+    max_memory: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -69,6 +74,10 @@ enum Command {
         /// Seed of the latent noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Draw only this class (conditional models; by default they cycle through the
+        /// classes).
+        #[arg(long)]
+        class: Option<u32>,
     },
     /// Measures a checkpoint's generator on image data: FD, KID, precision/recall,
     /// density/coverage on the features of a network trained by gantry on the data, each
@@ -128,7 +137,8 @@ fn main() -> ExitCode {
     // The command runs on one of rayon's worker threads, so each parallel kernel starts on
     // the thread that calls it (the other worker steals half) instead of being handed to a
     // sleeping pool while the calling thread waits.
-    let result = rayon::scope(|_| run_command(command));
+    let result = run::budget(cli.max_memory.as_deref())
+        .and_then(|budget| rayon::scope(|_| run_command(command, &budget)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -138,9 +148,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_command(command: Command) -> Result<(), String> {
+fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
     match command {
-        Command::Demo { out, quiet } => run::demo(&out, quiet),
+        Command::Demo { out, quiet } => run::demo(&out, quiet, budget),
         Command::Train {
             config,
             overrides,
@@ -148,19 +158,20 @@ fn run_command(command: Command) -> Result<(), String> {
             resume,
             init_from,
             quiet,
-        } => run::train(&config, &overrides, out, resume, &init_from, quiet),
+        } => run::train(&config, &overrides, out, resume, &init_from, quiet, budget),
         Command::Sample {
             checkpoint,
             n,
             out,
             seed,
-        } => run::sample(&checkpoint, n, &out, seed),
+            class,
+        } => run::sample(&checkpoint, n, &out, seed, class, budget),
         Command::Eval {
             checkpoint,
             n,
             ema,
             seed,
-        } => eval::eval(&checkpoint, n, ema, seed),
+        } => eval::eval(&checkpoint, n, ema, seed, budget),
         Command::Export {
             checkpoint,
             config,

@@ -3,11 +3,18 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use gantry::gan::data::Data;
 use gantry::gan::export::init_from as init_networks;
 use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples};
+use gantry::gan::train::memory::{parse_bytes, sampling_bytes, Budget};
+use gantry::gan::train::run_lock::RunLock;
+use gantry::gan::train::trainer::generate;
 use gantry::gan::train::{read_step_log, Evaluation, StepLog, CHECKPOINT_FILE, LOG_FILE};
 use gantry::gan::{Event, TrainConfig, TrainError, Trainer};
 use gantry::nn::Checkpoint;
+use gantry::tensor::Tensor;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::progress::Progress;
 
@@ -17,14 +24,37 @@ const DEMO_CONFIG: &str = include_str!("../../../configs/demo.toml");
 /// Seed of the noise behind the pictures (fixed, so pictures of one run are comparable).
 const PICTURE_SEED: u64 = 12345;
 
-pub fn demo(out: &Path, quiet: bool) -> Result<(), String> {
+/// Samples `gantry sample` draws at once: the generator's working memory stays that of
+/// one chunk however many samples are asked for.
+const SAMPLE_CHUNK: usize = 4096;
+
+/// The memory a command may use: `--max-memory`, else `GANTRY_MAX_MEMORY`, else what the
+/// system has available (no limit where that is unknown: then only sizes that overflow
+/// are refused).
+pub fn budget(max_memory: Option<&str>) -> Result<Budget, String> {
+    let env = std::env::var("GANTRY_MAX_MEMORY").ok();
+    let set = max_memory
+        .map(|v| ("--max-memory", v))
+        .or(env.as_deref().map(|v| ("GANTRY_MAX_MEMORY", v)));
+    match set {
+        Some((name, value)) => {
+            let bytes = parse_bytes(value).map_err(|e| format!("{name}: {e}"))?;
+            Ok(Budget::limit(bytes, name))
+        }
+        None => {
+            Ok(Budget::available().unwrap_or_else(|| Budget::limit(u64::MAX, "no limit known")))
+        }
+    }
+}
+
+pub fn demo(out: &Path, quiet: bool, budget: &Budget) -> Result<(), String> {
     let config =
         TrainConfig::from_toml(DEMO_CONFIG, &[]).map_err(|e| format!("the demo config: {e}"))?;
     println!(
         "gantry demo: WGAN-GP on 8 Gaussians on a ring ({} generator steps, {} critic steps each, batch {})",
         config.steps, config.n_critic, config.batch_size
     );
-    train_with(config, out, false, &[], quiet)
+    train_with(config, out, false, &[], quiet, budget)
 }
 
 pub fn train(
@@ -34,26 +64,57 @@ pub fn train(
     resume: bool,
     init_from: &[PathBuf],
     quiet: bool,
+    budget: &Budget,
 ) -> Result<(), String> {
     let config = TrainConfig::load(path, overrides)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&config.name));
-    train_with(config, &out, resume, init_from, quiet)
+    train_with(config, &out, resume, init_from, quiet, budget)
 }
 
+/// Trains `config` into `out`. Before anything is allocated or written the sizes are checked
+/// against `budget`; then the directory is locked for the life of the process, so a second
+/// run into it fails at once.
 fn train_with(
     config: TrainConfig,
     out: &Path,
     resume: bool,
     init_from: &[PathBuf],
     quiet: bool,
+    budget: &Budget,
 ) -> Result<(), String> {
+    let data = Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?;
+    let shape = data.sample_shape();
+    config
+        .model
+        .validate(&shape)
+        .map_err(|e| TrainError::Config(e).to_string())?;
+    budget.check_run(&config, &shape)?;
+    let nothing_to_resume = || {
+        format!(
+            "nothing to resume in {}; drop --resume to start a new run",
+            out.display()
+        )
+    };
+    if resume && !out.is_dir() {
+        return Err(nothing_to_resume());
+    }
+    let _lock = RunLock::acquire(out)?;
+    let checkpoint = out.join(CHECKPOINT_FILE);
+    let start = if resume {
+        if !checkpoint.exists() {
+            return Err(nothing_to_resume());
+        }
+        resumed_step(&checkpoint, config.steps)
+    } else {
+        0
+    };
     let steps = config.steps;
-    let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
+    let mut trainer = Trainer::with_data(config, data).map_err(|e| e.to_string())?;
     if !init_from.is_empty() {
         init_networks(&trainer, init_from)?;
     }
     let started = Instant::now();
-    let progress = Progress::new(steps, 0, quiet);
+    let progress = Progress::new(steps, start, quiet);
     let mut last: Option<StepLog> = None;
     let mut picture_error = None;
     let result = trainer.run(out, resume, &mut |event| match event {
@@ -77,6 +138,21 @@ fn train_with(
         .map_err(|e| e.to_string())?;
     summary(eval.as_ref(), started, out);
     Ok(())
+}
+
+/// The step a resumed run continues from, printed; 0 when the checkpoint does not load
+/// (the trainer then reports why, naming the file).
+fn resumed_step(checkpoint: &Path, steps: usize) -> usize {
+    let step = Checkpoint::load(checkpoint)
+        .ok()
+        .and_then(|ck| ck.meta("step")?.parse().ok());
+    if let Some(step) = step {
+        println!(
+            "resuming from step {step} of {steps} ({})",
+            checkpoint.display()
+        );
+    }
+    step.unwrap_or(0)
 }
 
 /// The message of a training error. Restoring a checkpoint on `--resume` fails with errors
@@ -147,7 +223,14 @@ fn summary(eval: Option<&Evaluation>, started: Instant, out: &Path) {
     println!("  files: {}", present.join(", "));
 }
 
-pub fn sample(checkpoint: &Path, n: usize, out: &Path, seed: u64) -> Result<(), String> {
+pub fn sample(
+    checkpoint: &Path,
+    n: usize,
+    out: &Path,
+    seed: u64,
+    class: Option<u32>,
+    budget: &Budget,
+) -> Result<(), String> {
     if n == 0 {
         return Err("--n must be at least 1".into());
     }
@@ -160,12 +243,67 @@ pub fn sample(checkpoint: &Path, n: usize, out: &Path, seed: u64) -> Result<(), 
     })?;
     let config =
         TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
-    let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
+    let data = Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?;
+    let shape = data.sample_shape();
+    // A scatter plot holds as many real points as samples, and each set again as a list.
+    let copies = if shape == [2] { 4 } else { 1 };
+    budget.check(
+        &format!("--n {n}"),
+        sampling_bytes(&config.model, &shape, n, SAMPLE_CHUNK, copies),
+    )?;
+    let mut trainer = Trainer::with_data(config, data).map_err(|e| e.to_string())?;
     trainer
         .restore(&ck)
         .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
-    let samples = trainer.sample(n, seed);
+    let labels = match class {
+        None => trainer.cycling_labels(n),
+        Some(k) if trainer.config.model.conditioning().is_none() => {
+            return Err(format!(
+                "--class {k}: {} holds an unconditional model (no [model.conditional])",
+                checkpoint.display()
+            ))
+        }
+        Some(k) if k as usize >= trainer.data.num_classes() => {
+            return Err(format!(
+                "--class {k}: the model knows classes 0..{}",
+                trainer.data.num_classes()
+            ))
+        }
+        Some(k) => Some(vec![k; n]),
+    };
+    let samples = sample_in_chunks(&trainer, n, seed, labels.as_deref())?;
     plot_samples(&trainer.data, &samples, out).map_err(|e| e.to_string())?;
     println!("wrote {n} samples to {}", out.display());
     Ok(())
+}
+
+/// `n` samples from the (EMA) generator, drawn [`SAMPLE_CHUNK`] at a time: the same noise
+/// as one draw of `n` from `seed` (the generator is in eval mode, so each sample depends on
+/// its own noise only), with the generator's working memory bounded by one chunk. The
+/// result's buffer is reserved fallibly, so a size the check let through but the allocator
+/// cannot serve is an error, not an abort.
+fn sample_in_chunks(
+    trainer: &Trainer,
+    n: usize,
+    seed: u64,
+    labels: Option<&[u32]>,
+) -> Result<Tensor<f32>, String> {
+    let z_dim = trainer.config.model.z_dim();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut shape = vec![n];
+    shape.extend(trainer.data.sample_shape());
+    let total: usize = shape.iter().product();
+    let mut values: Vec<f32> = Vec::new();
+    values
+        .try_reserve_exact(total)
+        .map_err(|e| format!("--n {n}: cannot allocate {total} samples' values: {e}"))?;
+    let mut done = 0;
+    while done < n {
+        let rows = SAMPLE_CHUNK.min(n - done);
+        let z = Tensor::randn(&[rows, z_dim], &mut rng);
+        let chunk_labels = labels.map(|l| &l[done..done + rows]);
+        values.extend_from_slice(&generate(trainer.sampler(), &z, chunk_labels).to_vec());
+        done += rows;
+    }
+    Ok(Tensor::from_vec(values, &shape))
 }

@@ -70,9 +70,11 @@ pub fn models_py(model: &ModelConfig) -> String {
 /// Errors name the file.
 pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
     if trainer.config.model.conditioning().is_some() {
-        return Err("export: class-conditional models ([model.conditional]) have no PyTorch \
+        return Err(
+            "export: class-conditional models ([model.conditional]) have no PyTorch \
              template yet; only unconditional MLP and DCGAN runs can be exported"
-            .into());
+                .into(),
+        );
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let ck = trainer.checkpoint();

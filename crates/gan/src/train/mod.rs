@@ -7,14 +7,18 @@
 //!    critic updates, one generator update, the EMA, the finiteness check.
 //! 4. [`evaluation`]: sample quality during training.
 //! 5. [`run`]: the run on disk: logs, evaluations, checkpoints, resume.
-//! 6. [`error`]: why a run stops early.
-//! 7. [`workloads`]: the standard benchmark steps.
+//! 6. [`memory`]: the bytes a config needs, checked before anything is allocated.
+//! 7. [`run_lock`]: one process per run directory.
+//! 8. [`error`]: why a run stops early.
+//! 9. [`workloads`]: the standard benchmark steps.
 
 pub mod config;
 pub mod error;
 pub mod evaluation;
+pub mod memory;
 pub mod models;
 pub mod run;
+pub mod run_lock;
 pub mod trainer;
 pub mod workloads;
 

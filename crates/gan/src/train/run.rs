@@ -139,4 +139,3 @@ fn read_log_until(path: &Path, step: usize) -> String {
         .map(|l| l + "\n")
         .collect()
 }
-

@@ -21,12 +21,12 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Data;
+use crate::losses::classification::cross_entropy;
 use crate::losses::Objective;
 use crate::metrics::digits_judge::DigitsJudge;
 use crate::train::config::TrainConfig;
-use crate::losses::classification::cross_entropy;
-use crate::train::models::{Critic, CriticOutput, Generator};
 use crate::train::error::{finite, TrainError};
+use crate::train::models::{Critic, CriticOutput, Generator};
 
 /// What one generator step measured (one JSON line of the log).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -303,10 +303,7 @@ impl Trainer {
     /// A real batch's labels, if the model is conditional (an unconditional model gets
     /// none, whatever the data holds).
     fn conditioning<'a>(&self, labels: &'a Option<Vec<u32>>) -> Option<&'a [u32]> {
-        self.config
-            .model
-            .conditioning()
-            .and(labels.as_deref())
+        self.config.model.conditioning().and(labels.as_deref())
     }
 
     /// Classes for a generated batch, uniform over the data's classes, if the model is
@@ -451,7 +448,9 @@ pub fn critic_values(d: &Critic, x: &Tensor<f32>) -> Tensor<f32> {
 /// AC-GAN's class cross-entropy of a critic output against the labels its batch was
 /// given (both present whenever the model has an AC-GAN critic).
 fn class_loss<'t>(out: &CriticOutput<'t>, labels: Option<&[u32]>) -> gantry_autograd::Var<'t, f32> {
-    let logits = out.class_logits.expect("an AC-GAN critic gives class logits");
+    let logits = out
+        .class_logits
+        .expect("an AC-GAN critic gives class logits");
     cross_entropy(logits, labels.expect("an AC-GAN model is conditional"))
 }
 
