@@ -1,6 +1,7 @@
-//! The `gantry` command line: `demo` (the default), `train`, `sample`, `bench`.
+//! The `gantry` command line: `demo` (the default), `train`, `configs`, `sample`, `bench`.
 
 mod bench;
+mod configs;
 mod progress;
 mod run;
 
@@ -31,7 +32,7 @@ enum Command {
     },
     /// Trains a GAN from a TOML config (see configs/).
     Train {
-        /// The config file.
+        /// The config file, or the name of a standard config (`gantry configs` lists them).
         #[arg(long)]
         config: PathBuf,
         /// Overrides a config value, e.g. `--set steps=500 --set optim.g_lr=2e-4`.
@@ -43,10 +44,16 @@ enum Command {
         /// Continue from the checkpoint in the output directory.
         #[arg(long)]
         resume: bool,
+        /// With --resume: continue even if the config differs from the checkpoint's (other
+        /// than steps and the logging, evaluation and checkpoint intervals).
+        #[arg(long, requires = "resume")]
+        allow_config_change: bool,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
     },
+    /// Lists the standard configs: name, what it reproduces, its measured outcome.
+    Configs,
     /// Draws samples from a checkpoint into a PNG (an image grid, or a scatter plot for 2-D data).
     Sample {
         /// A checkpoint written by `gantry train` or `gantry demo`.
@@ -127,8 +134,19 @@ fn run_command(command: Command) -> Result<(), String> {
             overrides,
             out,
             resume,
+            allow_config_change,
             quiet,
-        } => run::train(&config, &overrides, out, resume, quiet),
+        } => run::train(
+            &config,
+            &overrides,
+            out,
+            (resume, allow_config_change),
+            quiet,
+        ),
+        Command::Configs => {
+            configs::list();
+            Ok(())
+        }
         Command::Sample {
             checkpoint,
             n,

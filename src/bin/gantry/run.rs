@@ -23,24 +23,31 @@ pub fn demo(out: &Path, quiet: bool) -> Result<(), String> {
         "gantry demo: WGAN-GP on 8 Gaussians on a ring ({} generator steps, {} critic steps each, batch {})",
         config.steps, config.n_critic, config.batch_size
     );
-    train_with(config, out, false, quiet)
+    train_with(config, out, (false, false), quiet)
 }
 
 pub fn train(
     path: &Path,
     overrides: &[String],
     out: Option<PathBuf>,
-    resume: bool,
+    resume: (bool, bool),
     quiet: bool,
 ) -> Result<(), String> {
-    let config = TrainConfig::load(path, overrides)?;
+    let config = crate::configs::load(path, overrides)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&config.name));
     train_with(config, &out, resume, quiet)
 }
 
-fn train_with(config: TrainConfig, out: &Path, resume: bool, quiet: bool) -> Result<(), String> {
+/// Trains `config` into `out`; `resume` is (`--resume`, `--allow-config-change`).
+fn train_with(
+    config: TrainConfig,
+    out: &Path,
+    (resume, allow_config_change): (bool, bool),
+    quiet: bool,
+) -> Result<(), String> {
     let steps = config.steps;
     let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
+    trainer.allow_config_change = allow_config_change;
     let started = Instant::now();
     let progress = Progress::new(steps, 0, quiet);
     let mut last: Option<StepLog> = None;
