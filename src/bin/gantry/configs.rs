@@ -78,16 +78,17 @@ pub fn embedded(name: &str) -> Option<&'static str> {
 /// Loads `--config`: the file at `arg` if there is one, else the standard config of that
 /// name; errors name the file or the unknown name.
 pub fn load(arg: &Path, overrides: &[String]) -> Result<TrainConfig, String> {
-    if arg.exists() {
-        return TrainConfig::load(arg, overrides);
-    }
     let name = arg.to_string_lossy();
-    match embedded(&name) {
+    match embedded(&name).filter(|_| !arg.exists()) {
         Some(text) => TrainConfig::from_toml(text, overrides)
             .map_err(|e| format!("{name} (standard config): {e}")),
-        None => Err(format!(
-            "{name}: no such file, and not a standard config (`gantry configs` lists them)"
-        )),
+        None => TrainConfig::load(arg, overrides).map_err(|e| {
+            if arg.exists() {
+                e
+            } else {
+                format!("{e}; not a standard config either (`gantry configs` lists them)")
+            }
+        }),
     }
 }
 
@@ -178,7 +179,10 @@ mod tests {
         assert_eq!(load(&path, &[]).unwrap().name, "demo", "the file wins");
         std::fs::remove_dir_all(&dir).unwrap();
         let err = load(Path::new("no-such-config"), &[]).unwrap_err();
-        assert!(err.starts_with("no-such-config: no such file") && err.contains("gantry configs"));
+        assert!(
+            err.starts_with("no-such-config: ") && err.contains("gantry configs"),
+            "{err}"
+        );
     }
 
     #[test]

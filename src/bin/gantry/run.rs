@@ -83,7 +83,7 @@ fn resume_error(e: TrainError, resume: bool, out: &Path) -> String {
     let message = e.to_string();
     let unnamed = !message.contains(&*checkpoint.to_string_lossy());
     match e {
-        TrainError::Checkpoint(_) if resume && unnamed => {
+        TrainError::Checkpoint(_) | TrainError::Config(_) if resume && unnamed => {
             format!("{}: {message}", checkpoint.display())
         }
         _ => message,
