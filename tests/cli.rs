@@ -241,7 +241,7 @@ fn resume_with_another_architecture_names_the_checkpoint() {
             "model.d_hidden=[8]",
         ],
     );
-    assert_one_line_error(&result, &["checkpoint.safetensors", "shape"]);
+    assert_one_line_error(&result, &["checkpoint.safetensors", "model.d_hidden"]);
 }
 
 #[test]

@@ -192,7 +192,14 @@ schedule = "linear"
 #[test]
 #[ignore]
 fn wgan_with_weight_clipping_trains_500_steps_without_nan() {
-    let (t, per_step) = train(WGAN_CLIP);
+    let config = TrainConfig::from_toml(WGAN_CLIP, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let untrained = Trainer::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let w1_before = untrained
+        .evaluate()
+        .wasserstein1
+        .expect("toy data has a W1");
+    // A NaN anywhere stops `train_step` with an error, which `train_from` turns into a panic.
+    let (t, per_step) = train_from(untrained);
     let c = 0.01;
     let largest =
         t.d.params()
@@ -203,16 +210,18 @@ fn wgan_with_weight_clipping_trains_500_steps_without_nan() {
     let m = eval.mixture.expect("ring8 is a mixture");
     eprintln!(
         "WGAN + clipping: {} steps at {:.1} ms/step: largest critic weight {largest}, \
-         {}/8 modes, {:.1}% high quality, sliced W1 {:.4}",
+         {}/8 modes, {:.1}% high quality, sliced W1 {w1_before:.4} -> {:.4}",
         t.step(),
         per_step * 1e3,
         m.modes_covered,
         100.0 * m.high_quality_share,
         eval.wasserstein1.unwrap_or(f64::NAN)
     );
-    assert_eq!(t.step(), 500);
     assert!(largest <= c, "critic weight {largest} outside [−{c}, {c}]");
-    assert!(eval.wasserstein1.is_some_and(f64::is_finite));
+    // The clipped critic still teaches: the samples end at most 60% as far from the data as
+    // the untrained generator's.
+    let w1 = eval.wasserstein1.expect("toy data has a W1");
+    assert!(w1 <= 0.6 * w1_before, "sliced W1 {w1_before:.3} -> {w1:.3}");
 }
 
 /// The WGAN paper's settings (c = 0.01, n_critic = 5, batch 64, rate 5e-5), with Adam in

@@ -30,7 +30,9 @@ fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
     );
 }
 
-/// Every objective: the six plain ones, then each f-divergence with both generator losses.
+/// Every objective that accepts batches of different sizes (all but RSGAN, which pairs
+/// samples and is checked on its own below): the eight plain ones, then each f-divergence
+/// with both generator losses.
 fn all_objectives() -> Vec<Objective> {
     let mut all = vec![
         Objective::Minimax,
@@ -39,6 +41,8 @@ fn all_objectives() -> Vec<Objective> {
         Objective::Hinge,
         Objective::LeastSquares,
         Objective::Relativistic,
+        Objective::RelativisticLeastSquares,
+        Objective::RelativisticHinge,
     ];
     for divergence in Divergence::ALL {
         for non_saturating in [false, true] {
@@ -151,6 +155,25 @@ fn reference(o: Objective, vr: &[f64], vf: &[f64], saturated: bool) -> (f64, f64
             };
             (ra(vr, mr, vf, mf), ra(vf, mf, vr, mr))
         }
+        Objective::RelativisticPaired => {
+            let pairs = |a: &[f64], b: &[f64]| {
+                let each: Vec<f64> = a.iter().zip(b).map(|(x, y)| ln1pexp(-(x - y))).collect();
+                mean(&each)
+            };
+            (pairs(vr, vf), pairs(vf, vr))
+        }
+        Objective::RelativisticLeastSquares => {
+            let ra = |a: &[f64], ma: f64, b: &[f64], mb: f64| {
+                mean_of(a, |v| (v - mb - 1.0).powi(2)) + mean_of(b, |v| (v - ma + 1.0).powi(2))
+            };
+            (ra(vr, mr, vf, mf), ra(vf, mf, vr, mr))
+        }
+        Objective::RelativisticHinge => {
+            let ra = |a: &[f64], ma: f64, b: &[f64], mb: f64| {
+                mean_of(a, |v| (1.0 - (v - mb)).max(0.0)) + mean_of(b, |v| (1.0 + v - ma).max(0.0))
+            };
+            (ra(vr, mr, vf, mf), ra(vf, mf, vr, mr))
+        }
         Objective::FDivergence {
             divergence: d,
             non_saturating,
@@ -231,6 +254,55 @@ fn reference_gradients(o: Objective, vr: &[f64], vf: &[f64]) -> [Vec<f64>; 4] {
                 (
                     each(a, &|v| (-sigma(-(v - mb)) - s_b) / na),
                     each(b, &|v| (s_a + sigma(v - ma)) / nb),
+                )
+            };
+            let (d_r, d_f) = grads(vr, vf);
+            let (g_f, g_r) = grads(vf, vr);
+            [d_r, d_f, g_f, g_r]
+        }
+        Objective::RelativisticPaired => {
+            // L(a, b) = E ln(1 + e^−(a_k − b_k)): ∂L/∂a_k = −σ(−(a_k − b_k))/n = −∂L/∂b_k.
+            let n = vr.len() as f64;
+            let grads = |a: &[f64], b: &[f64]| {
+                let da: Vec<f64> = a.iter().zip(b).map(|(x, y)| -sigma(-(x - y)) / n).collect();
+                let db = da.iter().map(|g| -g).collect();
+                (da, db)
+            };
+            let (d_r, d_f) = grads(vr, vf);
+            let (g_f, g_r) = grads(vf, vr);
+            [d_r, d_f, g_f, g_r]
+        }
+        Objective::RelativisticLeastSquares => {
+            // L(a, b) = E_a (a − b̄ − 1)² + E_b (b − ā + 1)²:
+            // ∂L/∂a_k = 2(a_k − b̄ − 1)/n_a − 2·E_b (b − ā + 1)/n_a,
+            // ∂L/∂b_k = −2·E_a (a − b̄ − 1)/n_b + 2(b_k − ā + 1)/n_b.
+            let grads = |a: &[f64], b: &[f64]| {
+                let (ma, mb) = (mean(a), mean(b));
+                let (na, nb) = (a.len() as f64, b.len() as f64);
+                let e_b = mean_of(b, |v| v - ma + 1.0);
+                let e_a = mean_of(a, |v| v - mb - 1.0);
+                (
+                    each(a, &|v| 2.0 * ((v - mb - 1.0) - e_b) / na),
+                    each(b, &|v| 2.0 * ((v - ma + 1.0) - e_a) / nb),
+                )
+            };
+            let (d_r, d_f) = grads(vr, vf);
+            let (g_f, g_r) = grads(vf, vr);
+            [d_r, d_f, g_f, g_r]
+        }
+        Objective::RelativisticHinge => {
+            // L(a, b) = E_a relu(1 − a + b̄) + E_b relu(1 + b − ā), with 1[·] the active terms:
+            // ∂L/∂a_k = −1[1 − a_k + b̄ > 0]/n_a − E_b 1[1 + b − ā > 0]/n_a,
+            // ∂L/∂b_k = E_a 1[1 − a + b̄ > 0]/n_b + 1[1 + b_k − ā > 0]/n_b.
+            let on = |x: f64| if x > 0.0 { 1.0 } else { 0.0 };
+            let grads = |a: &[f64], b: &[f64]| {
+                let (ma, mb) = (mean(a), mean(b));
+                let (na, nb) = (a.len() as f64, b.len() as f64);
+                let e_b = mean_of(b, |v| on(1.0 + v - ma));
+                let e_a = mean_of(a, |v| on(1.0 - v + mb));
+                (
+                    each(a, &|v| (-on(1.0 - v + mb) - e_b) / na),
+                    each(b, &|v| (e_a + on(1.0 + v - ma)) / nb),
                 )
             };
             let (d_r, d_f) = grads(vr, vf);
@@ -392,9 +464,12 @@ fn extreme_logits_give_finite_exact_losses_and_gradients_in_f64() {
 fn extreme_logits_give_finite_exact_losses_and_gradients_in_f32() {
     for o in saturation_safe() {
         check_extreme::<f32>(o, 1e4, 1e-6);
-        // ½·(1e30)² = 5e59 does not fit in an f32 (max 3.4e38): least squares overflows
-        // legitimately there, as its exact value would.
-        if o != Objective::LeastSquares {
+        // ½·(1e30)² = 5e59 does not fit in an f32 (max 3.4e38): least squares (plain and
+        // relativistic) overflows legitimately there, as its exact value would.
+        if !matches!(
+            o,
+            Objective::LeastSquares | Objective::RelativisticLeastSquares
+        ) {
             check_extreme::<f32>(o, 1e30, 1e-6);
         }
     }
@@ -607,6 +682,9 @@ fn every_objective_name_round_trips() {
         ("hinge", Objective::Hinge),
         ("least_squares", Objective::LeastSquares),
         ("relativistic", Objective::Relativistic),
+        ("rsgan", Objective::RelativisticPaired),
+        ("ralsgan", Objective::RelativisticLeastSquares),
+        ("rahinge", Objective::RelativisticHinge),
         (
             "fgan:kl",
             Objective::FDivergence {
@@ -634,11 +712,11 @@ fn every_objective_name_round_trips() {
         assert_eq!(o.to_string(), name);
     }
     // Serde goes through the same strings.
-    let json = serde_json::to_string(&named[7].1).unwrap();
+    let json = serde_json::to_string(&named[10].1).unwrap();
     assert_eq!(json, "\"fgan-ns:reverse_kl\"");
     assert_eq!(
         serde_json::from_str::<Objective>(&json).unwrap(),
-        named[7].1
+        named[10].1
     );
 }
 
@@ -663,6 +741,9 @@ fn unknown_objective_names_are_rejected_with_the_valid_ones_listed() {
             "hinge",
             "least_squares",
             "relativistic",
+            "rsgan",
+            "ralsgan",
+            "rahinge",
             "fgan:",
             "fgan-ns:",
         ] {
@@ -695,5 +776,40 @@ fn losses_are_scalars_for_any_batch_shape() {
     for o in all_objectives() {
         assert_eq!(o.d_loss(r, f).shape(), Vec::<usize>::new(), "{o}");
         assert_eq!(o.g_loss(f, r).shape(), Vec::<usize>::new(), "{o}");
+    }
+}
+
+/// RSGAN pairs the i-th real with the i-th fake sample, so it is checked on batches of
+/// equal size: values and gradients against the formulas, at moderate and extreme logits,
+/// and against finite differences.
+#[test]
+fn rsgan_matches_its_formula_on_paired_batches() {
+    let o = Objective::RelativisticPaired;
+    assert!(o.is_relativistic() && !o.is_wasserstein());
+    let vf = [-0.5, 1.1, -2.2, 0.4];
+    let (d, g) = reference(o, &VR, &vf, false);
+    let got = evaluate::<f64>(o, &VR, &vf);
+    assert_close(got.d_loss, d, 1e-12, "rsgan d_loss");
+    assert_close(got.g_loss, g, 1e-12, "rsgan g_loss");
+    let inputs = [column::<f64>(&VR), column::<f64>(&vf)];
+    gradcheck(|xs| o.d_loss(xs[0], xs[1]), &inputs, Tolerance::default())
+        .unwrap_or_else(|e| panic!("rsgan d_loss: {e}"));
+    gradcheck(|xs| o.g_loss(xs[1], xs[0]), &inputs, Tolerance::default())
+        .unwrap_or_else(|e| panic!("rsgan g_loss: {e}"));
+    check_extreme::<f64>(o, 1e4, 1e-12);
+    check_extreme::<f32>(o, 1e4, 1e-6);
+    check_extreme::<f32>(o, 1e30, 1e-6);
+}
+
+#[test]
+fn only_the_relativistic_objectives_need_real_samples_for_the_generator() {
+    for o in all_objectives() {
+        let relativistic = matches!(
+            o,
+            Objective::Relativistic
+                | Objective::RelativisticLeastSquares
+                | Objective::RelativisticHinge
+        );
+        assert_eq!(o.is_relativistic(), relativistic, "{o}");
     }
 }

@@ -601,6 +601,37 @@ fn pictures_of_a_toy_run() {
         dir.join("toy_scatter.png"),
     )
     .unwrap();
+    // Below the title strip, the plotting area is the 540-pixel square of the other
+    // scatter plots, here for [−3, 3]².
+    let to_px = |x: f32, y: f32| {
+        (
+            80 + ((x + 3.0) / 6.0 * 540.0) as u32,
+            14 + 34 + ((3.0 - y) / 6.0 * 540.0) as u32,
+        )
+    };
+    let mode = |k: usize| {
+        let a = k as f32 * std::f32::consts::FRAC_PI_4;
+        (2.0 * a.cos(), 2.0 * a.sin())
+    };
+    // Modes 5 and 6 (at 225° and 270°) are the two the generator missed.
+    let missed = |k: usize| k == 5 || k == 6;
+    let img = open(&dir.join("toy_scatter.png"));
+    for k in 0..8 {
+        let (x, y) = mode(k);
+        let (px_x, px_y) = to_px(x, y);
+        let c = px(&img, px_x, px_y);
+        if missed(k) {
+            assert!(
+                close(c, [90, 90, 90], 40),
+                "mode {k}: data grey expected, {c:?}"
+            );
+        } else {
+            assert!(
+                close(c, PALETTE[1], 40),
+                "mode {k}: generated colour expected, {c:?}"
+            );
+        }
+    }
 
     let bounds = Bounds::square(3.0);
     let (nx, ny) = (120, 120);
@@ -644,6 +675,38 @@ fn pictures_of_a_toy_run() {
         y: "x₂",
     };
     heatmap(&field, &overlay, &labels, dir.join("toy_heatmap.png")).unwrap();
+    // The critic's colour scale runs from its lowest value (viridis(0)) to its highest; at
+    // the centre, far from every point, the cell's own value shows.
+    let img = open(&dir.join("toy_heatmap.png"));
+    let (lo, hi) = critic
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let (cx, cy) = to_px(0.01, 0.01);
+    let cell = critic[(ny / 2) * nx + nx / 2];
+    let expected = viridis((cell - lo) / (hi - lo));
+    let centre = px(&img, cx, cy);
+    assert!(close(centre, expected, 8), "{centre:?} vs {expected:?}");
+    // At a covered mode the generated points (drawn last) are red over the critic's colour;
+    // at a missed mode there are white data points only.
+    let redness = |c: [u8; 3]| i32::from(c[0]) - i32::from(c[2]);
+    for k in 0..8 {
+        let (x, y) = mode(k);
+        let (px_x, px_y) = to_px(x, y);
+        let c = px(&img, px_x, px_y);
+        if missed(k) {
+            assert!(
+                c.iter().all(|&v| v > 200),
+                "mode {k}: white expected, {c:?}"
+            );
+        } else {
+            assert!(
+                c[0] > 200 && redness(c) > 100,
+                "mode {k}: red expected, {c:?}"
+            );
+        }
+    }
 
     let steps = 0..2000;
     let noise = |rng: &mut StdRng| rng.gen_range(-0.05..0.05);
@@ -696,4 +759,31 @@ fn pictures_of_a_toy_run() {
         y: "loss",
     };
     line_plot(&curves, &labels, dir.join("toy_losses.png")).unwrap();
+    // Each curve is drawn, and at the first steps the critic's loss (about −3.2) lies below
+    // the penalty (about 0.8), which lies below the generator's loss (about 1.6): image rows
+    // grow downwards.
+    let img = open(&dir.join("toy_losses.png"));
+    let rows_of = |rgb: [u8; 3]| -> Vec<u32> {
+        let mut rows: Vec<(u32, u32)> = img
+            .enumerate_pixels()
+            .filter(|(_, _, p)| close(p.0, rgb, 30))
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        rows.sort_unstable();
+        rows.into_iter().take(20).map(|(_, y)| y).collect()
+    };
+    let first_row = |rgb: [u8; 3]| {
+        let rows = rows_of(rgb);
+        assert!(rows.len() == 20, "curve {rgb:?} missing");
+        rows.iter().sum::<u32>() / 20
+    };
+    let (d, gp, g) = (
+        first_row(PALETTE[3]),
+        first_row(PALETTE[2]),
+        first_row(PALETTE[0]),
+    );
+    assert!(
+        d > gp && gp > g,
+        "rows: critic {d}, penalty {gp}, generator {g}"
+    );
 }

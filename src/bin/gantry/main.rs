@@ -1,7 +1,8 @@
-//! The `gantry` command line: `demo` (the default), `train`, `sample`, `eval`, `export`,
-//! `bench`.
+//! The `gantry` command line: `demo` (the default), `train`, `configs`, `sample`, `eval`,
+//! `export`, `bench`.
 
 mod bench;
+mod configs;
 mod eval;
 mod export;
 mod progress;
@@ -39,7 +40,7 @@ enum Command {
     },
     /// Trains a GAN from a TOML config (see configs/).
     Train {
-        /// The config file.
+        /// The config file, or the name of a standard config (`gantry configs` lists them).
         #[arg(long)]
         config: PathBuf,
         /// Overrides a config value, e.g. `--set steps=500 --set optim.g_lr=2e-4`.
@@ -56,10 +57,16 @@ enum Command {
         /// directory holding them); may be repeated.
         #[arg(long = "init-from", value_name = "FILE|DIR", conflicts_with = "resume")]
         init_from: Vec<PathBuf>,
+        /// With --resume: continue even if the config differs from the checkpoint's (other
+        /// than steps and the logging, evaluation and checkpoint intervals).
+        #[arg(long, requires = "resume")]
+        allow_config_change: bool,
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
     },
+    /// Lists the standard configs: name, what it reproduces, its measured outcome.
+    Configs,
     /// Draws samples from a checkpoint into a PNG (an image grid, or a scatter plot for 2-D data).
     Sample {
         /// A checkpoint written by `gantry train` or `gantry demo`.
@@ -157,8 +164,21 @@ fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
             out,
             resume,
             init_from,
+            allow_config_change,
             quiet,
-        } => run::train(&config, &overrides, out, resume, &init_from, quiet, budget),
+        } => run::train(
+            &config,
+            &overrides,
+            out,
+            (resume, allow_config_change),
+            &init_from,
+            quiet,
+            budget,
+        ),
+        Command::Configs => {
+            configs::list();
+            Ok(())
+        }
         Command::Sample {
             checkpoint,
             n,

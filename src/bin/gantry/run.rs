@@ -54,30 +54,30 @@ pub fn demo(out: &Path, quiet: bool, budget: &Budget) -> Result<(), String> {
         "gantry demo: WGAN-GP on 8 Gaussians on a ring ({} generator steps, {} critic steps each, batch {})",
         config.steps, config.n_critic, config.batch_size
     );
-    train_with(config, out, false, &[], quiet, budget)
+    train_with(config, out, (false, false), &[], quiet, budget)
 }
 
 pub fn train(
     path: &Path,
     overrides: &[String],
     out: Option<PathBuf>,
-    resume: bool,
+    resume: (bool, bool),
     init_from: &[PathBuf],
     quiet: bool,
     budget: &Budget,
 ) -> Result<(), String> {
-    let config = TrainConfig::load(path, overrides)?;
+    let config = crate::configs::load(path, overrides)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&config.name));
     train_with(config, &out, resume, init_from, quiet, budget)
 }
 
 /// Trains `config` into `out`. Before anything is allocated or written the sizes are checked
 /// against `budget`; then the directory is locked for the life of the process, so a second
-/// run into it fails at once.
+/// run into it fails at once. `resume` is (`--resume`, `--allow-config-change`).
 fn train_with(
     config: TrainConfig,
     out: &Path,
-    resume: bool,
+    (resume, allow_config_change): (bool, bool),
     init_from: &[PathBuf],
     quiet: bool,
     budget: &Budget,
@@ -110,6 +110,7 @@ fn train_with(
     };
     let steps = config.steps;
     let mut trainer = Trainer::with_data(config, data).map_err(|e| e.to_string())?;
+    trainer.allow_config_change = allow_config_change;
     if !init_from.is_empty() {
         init_networks(&trainer, init_from)?;
     }
@@ -163,7 +164,7 @@ fn resume_error(e: TrainError, resume: bool, out: &Path) -> String {
     let message = e.to_string();
     let unnamed = !message.contains(&*checkpoint.to_string_lossy());
     match e {
-        TrainError::Checkpoint(_) if resume && unnamed => {
+        TrainError::Checkpoint(_) | TrainError::Config(_) if resume && unnamed => {
             format!("{}: {message}", checkpoint.display())
         }
         _ => message,

@@ -13,7 +13,14 @@
 //! | Hinge | E relu(1 − v_r) + E relu(1 + v_f) | −E v_f | Lim & Ye 2017; Miyato et al. 2018 |
 //! | LeastSquares | ½E(v_r − 1)² + ½E v_f² | ½E(v_f − 1)² | Mao et al. 2017 (a=0, b=c=1) |
 //! | Relativistic | E softplus(−(v_r − Ē v_f)) + E softplus(v_f − Ē v_r) | the same with real and fake swapped | Jolicoeur-Martineau 2018 (RaSGAN) |
+//! | RelativisticPaired | E softplus(−(v_r − v_f)), pairing the i-th real and fake sample | E softplus(−(v_f − v_r)) | Jolicoeur-Martineau 2018 (RSGAN) |
+//! | RelativisticLeastSquares | E (v_r − Ē v_f − 1)² + E (v_f − Ē v_r + 1)² | the same with real and fake swapped | Jolicoeur-Martineau 2018 (RaLSGAN) |
+//! | RelativisticHinge | E relu(1 − (v_r − Ē v_f)) + E relu(1 + (v_f − Ē v_r)) | the same with real and fake swapped | Jolicoeur-Martineau 2018 (RaHingeGAN) |
 //! | FDivergence | −(E g_f(v_r) − E f*(g_f(v_f))) | −E f*(g_f(v_f)) (saturating) or −E g_f(v_f) | Nowozin et al. 2016 |
+//!
+//! The relativistic losses are the paper's equations; its code halves the two-term ones,
+//! which only rescales the gradients (and Adam's steps not at all, up to its ε).
+//! RSGAN needs as many real as fake samples.
 //!
 //! With the optimal critic `D*(x) = p(x)/(p(x) + q(x))`, the minimax value
 //! `E_P log D* + E_Q log(1 − D*)` equals `2·JS(P, Q) − log 4` (tested).
@@ -28,7 +35,8 @@ use serde::{Deserialize, Serialize};
 use crate::losses::divergence::Divergence;
 
 /// A GAN objective. Parsed from and printed as `"minimax"`, `"non_saturating"`,
-/// `"wasserstein"`, `"hinge"`, `"least_squares"`, `"relativistic"`, `"fgan:<divergence>"`
+/// `"wasserstein"`, `"hinge"`, `"least_squares"`, `"relativistic"` (RaSGAN), `"rsgan"`,
+/// `"ralsgan"`, `"rahinge"`, `"fgan:<divergence>"`
 /// (e.g. `"fgan:kl"`) and `"fgan-ns:<divergence>"` (non-saturating generator).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -46,6 +54,12 @@ pub enum Objective {
     LeastSquares,
     /// Relativistic average GAN (RaSGAN).
     Relativistic,
+    /// Relativistic standard GAN (RSGAN): each real sample against the fake one beside it.
+    RelativisticPaired,
+    /// Relativistic average least-squares GAN (RaLSGAN).
+    RelativisticLeastSquares,
+    /// Relativistic average hinge GAN (RaHingeGAN).
+    RelativisticHinge,
     /// f-GAN's variational divergence minimization.
     FDivergence {
         /// Which f-divergence.
@@ -68,6 +82,9 @@ impl<'t> Objective {
                 ((real - E::one()).square().mean() + fake.square().mean()) * half::<E>()
             }
             Objective::Relativistic => relativistic(real, fake),
+            Objective::RelativisticPaired => (-(real - fake)).softplus().mean(),
+            Objective::RelativisticLeastSquares => relativistic_least_squares(real, fake),
+            Objective::RelativisticHinge => relativistic_hinge(real, fake),
             Objective::FDivergence { divergence, .. } => {
                 -(critic_output(*divergence, real).mean()
                     - conjugate_of_output(*divergence, fake).mean())
@@ -83,6 +100,9 @@ impl<'t> Objective {
             Objective::Wasserstein | Objective::Hinge => -fake.mean(),
             Objective::LeastSquares => (fake - E::one()).square().mean() * half::<E>(),
             Objective::Relativistic => relativistic(fake, real),
+            Objective::RelativisticPaired => (-(fake - real)).softplus().mean(),
+            Objective::RelativisticLeastSquares => relativistic_least_squares(fake, real),
+            Objective::RelativisticHinge => relativistic_hinge(fake, real),
             Objective::FDivergence {
                 divergence,
                 non_saturating: false,
@@ -92,6 +112,17 @@ impl<'t> Objective {
                 non_saturating: true,
             } => -critic_output(*divergence, fake).mean(),
         }
+    }
+
+    /// Whether the generator's loss also needs the critic's values on real samples.
+    pub fn is_relativistic(&self) -> bool {
+        matches!(
+            self,
+            Objective::Relativistic
+                | Objective::RelativisticPaired
+                | Objective::RelativisticLeastSquares
+                | Objective::RelativisticHinge
+        )
     }
 
     /// Whether the critic's output estimates a Wasserstein distance (`E v_r − E v_f`).
@@ -108,6 +139,17 @@ fn half<E: Element>() -> E {
 /// average: `E softplus(−(a − Ē b)) + E softplus(b − Ē a)`.
 fn relativistic<'t, E: Element>(a: Var<'t, E>, b: Var<'t, E>) -> Var<'t, E> {
     (-(a - b.mean())).softplus().mean() + (b - a.mean()).softplus().mean()
+}
+
+/// RaLSGAN's loss for the side `a` that should lie 1 above `b`'s mean while `b` lies 1
+/// below `a`'s: `E (a − Ē b − 1)² + E (b − Ē a + 1)²`.
+fn relativistic_least_squares<'t, E: Element>(a: Var<'t, E>, b: Var<'t, E>) -> Var<'t, E> {
+    (a - b.mean() - E::one()).square().mean() + (b - a.mean() + E::one()).square().mean()
+}
+
+/// RaHingeGAN's loss: `E relu(1 − (a − Ē b)) + E relu(1 + (b − Ē a))`.
+fn relativistic_hinge<'t, E: Element>(a: Var<'t, E>, b: Var<'t, E>) -> Var<'t, E> {
+    (-(a - b.mean()) + E::one()).relu().mean() + (b - a.mean() + E::one()).relu().mean()
 }
 
 /// The f-GAN critic `T = g_f(v)` on a tensor of logits (see [`Divergence::output_activation`]).
@@ -150,6 +192,9 @@ impl fmt::Display for Objective {
             Objective::Hinge => write!(f, "hinge"),
             Objective::LeastSquares => write!(f, "least_squares"),
             Objective::Relativistic => write!(f, "relativistic"),
+            Objective::RelativisticPaired => write!(f, "rsgan"),
+            Objective::RelativisticLeastSquares => write!(f, "ralsgan"),
+            Objective::RelativisticHinge => write!(f, "rahinge"),
             Objective::FDivergence {
                 divergence,
                 non_saturating,
@@ -175,6 +220,9 @@ impl FromStr for Objective {
             Objective::Hinge,
             Objective::LeastSquares,
             Objective::Relativistic,
+            Objective::RelativisticPaired,
+            Objective::RelativisticLeastSquares,
+            Objective::RelativisticHinge,
         ];
         if let Some(o) = simple.iter().find(|o| o.to_string() == s) {
             return Ok(*o);
@@ -194,7 +242,7 @@ impl FromStr for Objective {
                 let names: Vec<&str> = Divergence::ALL.iter().map(|d| d.name()).collect();
                 Err(format!(
                     "unknown objective '{s}' (expected minimax, non_saturating, wasserstein, hinge, \
-                     least_squares, relativistic, fgan:<d> or fgan-ns:<d> with <d> one of {})",
+                     least_squares, relativistic, rsgan, ralsgan, rahinge, fgan:<d> or fgan-ns:<d> with <d> one of {})",
                     names.join(", ")
                 ))
             }

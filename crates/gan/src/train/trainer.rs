@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Data;
 use crate::losses::classification::cross_entropy;
-use crate::losses::Objective;
 use crate::metrics::digits_judge::DigitsJudge;
 use crate::train::config::TrainConfig;
 use crate::train::error::{finite, TrainError};
@@ -87,6 +86,9 @@ pub struct Trainer {
     pub d: Critic,
     /// The moving average of the generator, if `config.ema` is set.
     pub g_ema: Option<Generator>,
+    /// Whether [`Trainer::restore`] accepts a checkpoint made with another config (`gantry
+    /// train --resume --allow-config-change`); false by default.
+    pub allow_config_change: bool,
     opt_g: Optimizer<Adam>,
     opt_d: Optimizer<Adam>,
     pub(crate) rng: ChaCha8Rng,
@@ -128,6 +130,7 @@ impl Trainer {
             g,
             d,
             g_ema,
+            allow_config_change: false,
             opt_g,
             opt_d,
             rng,
@@ -270,7 +273,8 @@ impl Trainer {
         let (d_params, g_params) = (param_list(&self.d), param_list(&self.g));
         let z = Tensor::randn(&[bs, zdim], &mut self.rng);
         let fake_labels = self.fake_labels(bs);
-        let real = matches!(objective, Objective::Relativistic)
+        let real = objective
+            .is_relativistic()
             .then(|| self.data.batch(bs, &mut self.rng));
         let yf = fake_labels.as_deref();
         let (loss, grads) = {
@@ -389,7 +393,10 @@ impl Trainer {
     }
 
     /// Restores a checkpoint made by [`Trainer::checkpoint`] with the same config; on error
-    /// nothing has changed.
+    /// nothing has changed. A checkpoint made with another config is an error naming the
+    /// fields that differ (unless `allow_config_change`), except for the fields that do not
+    /// change what is trained ([`RESUMABLE_CHANGES`]: the length of the run and how often it
+    /// logs, evaluates and saves).
     pub fn restore(&mut self, ck: &Checkpoint) -> Result<(), TrainError> {
         let bad = |what: &str| {
             TrainError::Checkpoint(CheckpointError::Format {
@@ -404,6 +411,23 @@ impl Trainer {
             .meta("rng_word_pos")
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| bad("rng_word_pos"))?;
+        let saved = ck.meta("config").ok_or_else(|| bad("config"))?;
+        if !self.allow_config_change {
+            let changed =
+                config_changes(saved, &self.config.to_toml()).ok_or_else(|| bad("config"))?;
+            if !changed.is_empty() {
+                return Err(TrainError::Config(format!(
+                    "the checkpoint was made with another {}: {} (resume with \
+                     --allow-config-change to continue anyway)",
+                    if changed.len() == 1 {
+                        "value of"
+                    } else {
+                        "value of each of"
+                    },
+                    changed.join(", ")
+                )));
+            }
+        }
         ck.restore(&self.state()).map_err(TrainError::Checkpoint)?;
         self.step = step;
         self.rng.set_word_pos(pos);
@@ -420,6 +444,44 @@ impl Trainer {
         s.extend(prefixed("opt_g", self.opt_g.state()));
         s.extend(prefixed("opt_d", self.opt_d.state()));
         s
+    }
+}
+
+/// The config fields a resumed run may change freely.
+pub const RESUMABLE_CHANGES: [&str; 6] = [
+    "name",
+    "steps",
+    "log_every",
+    "eval_every",
+    "checkpoint_every",
+    "eval_samples",
+];
+
+/// The dotted names of the fields in which two configs (as TOML) differ, apart from
+/// [`RESUMABLE_CHANGES`]; `None` if either is not TOML.
+fn config_changes(saved: &str, current: &str) -> Option<Vec<String>> {
+    let (a, b): (toml::Table, toml::Table) = (saved.parse().ok()?, current.parse().ok()?);
+    let mut changed = Vec::new();
+    differing_keys("", &a, &b, &mut changed);
+    changed.retain(|k| !RESUMABLE_CHANGES.contains(&k.as_str()));
+    Some(changed)
+}
+
+/// Appends to `out` the keys (prefixed) whose values differ between `a` and `b`, recursing
+/// into tables present in both.
+fn differing_keys(prefix: &str, a: &toml::Table, b: &toml::Table, out: &mut Vec<String>) {
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let name = format!("{prefix}{k}");
+        match (a.get(k), b.get(k)) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                differing_keys(&format!("{name}."), x, y, out)
+            }
+            (x, y) if x != y => out.push(name),
+            _ => {}
+        }
     }
 }
 
