@@ -1,9 +1,9 @@
 //! Every metric of generated images against a real image set, on the features of one
 //! [`FeatureNet`], each beside its real-vs-real floor.
 //!
-//! - On features: Fréchet distance ([`frechet`]), KID ([`kid`]), improved precision and
-//!   recall with k = 3 ([`precision_recall`]), density and coverage with k = 5
-//!   ([`density_coverage`]).
+//! - On features: Fréchet distance ([`frechet`](super::frechet)), KID ([`kid`]), improved
+//!   precision and recall with k = 3 ([`precision_recall`]), density and coverage with
+//!   k = 5 ([`density_coverage`]).
 //! - With a classifier: the class histogram of the generated images; and for a conditional
 //!   model (labels given with the samples), the share the classifier assigns to the
 //!   conditioning class and the intra-class FD (the mean over classes of the FD between the
