@@ -357,7 +357,8 @@ fn init_from_loads_exported_networks_and_refuses_wrong_files() {
     assert!(err.contains("must start with generator"), "{err}");
 }
 
-/// Every shipped config exports, and (with PyTorch) every exported models.py imports with
+/// Every unconditional shipped config exports (a conditional one is refused in one line, nothing
+/// written), and (with PyTorch) every exported models.py imports with
 /// nothing but torch and safetensors and loads its networks with strict=True.
 #[test]
 fn every_shipped_config_exports() {
@@ -372,7 +373,15 @@ fn every_shipped_config_exports() {
     for path in paths {
         let config = TrainConfig::load(&path, &[]).unwrap();
         let dir = scratch.0.join(path.file_stem().unwrap());
-        export(&Trainer::new(config).unwrap(), &dir).unwrap();
+        let conditional = config.model.conditioning().is_some();
+        let exported = export(&Trainer::new(config).unwrap(), &dir);
+        if conditional {
+            let err = exported.unwrap_err();
+            assert!(err.contains("class-conditional"), "{err}");
+            assert!(!dir.exists(), "{}: wrote before refusing", path.display());
+            continue;
+        }
+        exported.unwrap();
         for file in [
             "models.py",
             "train.py",
