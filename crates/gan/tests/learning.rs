@@ -23,7 +23,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use gantry_gan::data::digits::Digits;
-use gantry_gan::data::Data;
 use gantry_gan::metrics::digits_judge::DigitsJudge;
 use gantry_gan::{TrainConfig, Trainer};
 
@@ -91,10 +90,10 @@ fn sn_hinge_halves_the_digits_fd() {
     let judge_seconds = started.elapsed().as_secs_f64();
     let mut t = shipped("digits-sngan-hinge", &["steps=300"]);
     let fd = |t: &Trainer| {
-        let Data::Samples(real) = &t.data else {
-            panic!("the digits are samples")
-        };
-        judge.report(&t.sample(1000, 5), real).digits_fd
+        let real = t.data.images().expect("the digits are images");
+        judge
+            .report(&t.sample(1000, 5), &real.to_tensor())
+            .digits_fd
     };
     let before = fd(&t);
     let seconds = train(&mut t);
