@@ -357,9 +357,9 @@ fn init_from_loads_exported_networks_and_refuses_wrong_files() {
     assert!(err.contains("must start with generator"), "{err}");
 }
 
-/// Every unconditional shipped config exports (a conditional one is refused in one line, nothing
-/// written), and (with PyTorch) every exported models.py imports with
-/// nothing but torch and safetensors and loads its networks with strict=True.
+/// Every unconditional shipped config exports (a conditional one is refused in one line,
+/// nothing written), and (with PyTorch) every exported models.py imports with nothing but
+/// torch and safetensors and loads its networks with strict=True.
 #[test]
 fn every_shipped_config_exports() {
     let scratch = Scratch::new("configs");

@@ -89,12 +89,8 @@ fn sn_hinge_halves_the_digits_fd() {
     let (judge, accuracy) = DigitsJudge::train(&Digits::load().unwrap());
     let judge_seconds = started.elapsed().as_secs_f64();
     let mut t = shipped("digits-sngan-hinge", &["steps=300"]);
-    let fd = |t: &Trainer| {
-        let real = t.data.images().expect("the digits are images");
-        judge
-            .report(&t.sample(1000, 5), &real.to_tensor())
-            .digits_fd
-    };
+    let real = t.data.images().expect("the digits are images").to_tensor();
+    let fd = |t: &Trainer| judge.report(&t.sample(1000, 5), &real).digits_fd;
     let before = fd(&t);
     let seconds = train(&mut t);
     let after = fd(&t);
