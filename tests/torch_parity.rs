@@ -175,7 +175,7 @@ fn write_case(config: &str, dir: &Path) {
     let mut fixtures = Checkpoint::new();
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     let z = Tensor::<f32>::randn(&[6, config.model.z_dim()], &mut rng);
-    let x = trainer.data.batch(6, &mut rng).x;
+    let x = trainer.data.batch(6, &mut rng).unwrap().x;
     fixtures.put("g_out", &generate(&trainer.g, &z, None));
     fixtures.put("d_out", &critic_values(&trainer.d, &x));
     if let Some(ema) = &trainer.g_ema {
@@ -195,7 +195,7 @@ fn write_case(config: &str, dir: &Path) {
     let (bs, zdim) = (config.batch_size, config.model.z_dim());
     let mut uniforms = 0;
     for i in 0..config.n_critic {
-        let real = trainer.data.batch(bs, &mut rng).x;
+        let real = trainer.data.batch(bs, &mut rng).unwrap().x;
         fixtures.put(
             &format!("z.{i}"),
             &Tensor::<f32>::randn(&[bs, zdim], &mut rng),

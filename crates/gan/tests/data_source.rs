@@ -79,7 +79,7 @@ fn digits_batches_keep_their_values_labels_and_draw_order() {
         "digits: bundled UCI 8x8 digits, 1797 images 1x8x8, 10 classes"
     );
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let batch = data.batch(50, &mut rng);
+    let batch = data.batch(50, &mut rng).unwrap();
     let mut replay = ChaCha8Rng::seed_from_u64(7);
     let drawn: Vec<usize> = (0..50).map(|_| replay.gen_range(0..1797)).collect();
     let expected: Vec<f32> = drawn.iter().flat_map(|&i| images[i].clone()).collect();
@@ -112,7 +112,7 @@ fn flip_mirrors_the_samples_it_draws_true_for_and_nothing_else() {
         description: String::new(),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let batch = data.batch(64, &mut rng);
+    let batch = data.batch(64, &mut rng).unwrap();
     let mut replay = ChaCha8Rng::seed_from_u64(3);
     let x = batch.x.to_vec();
     let value = |p: i32| p as f32 * (2.0 / 255.0) - 1.0;
@@ -137,7 +137,7 @@ fn flip_mirrors_the_samples_it_draws_true_for_and_nothing_else() {
         description: String::new(),
     };
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let x = plain.batch(64, &mut rng).x.to_vec();
+    let x = plain.batch(64, &mut rng).unwrap().x.to_vec();
     let mut replay = ChaCha8Rng::seed_from_u64(3);
     for k in 0..64 {
         let i = replay.gen_range(0..4usize) as i32;
@@ -152,14 +152,20 @@ fn samples_and_toys_are_unlabelled() {
     assert_eq!(samples.num_classes(), 0);
     assert!(samples.images().is_none());
     assert_eq!(
-        samples.batch(3, &mut ChaCha8Rng::seed_from_u64(0)).labels,
+        samples
+            .batch(3, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap()
+            .labels,
         None
     );
     assert_eq!(samples.description(), "2 samples of shape [2]");
     let toy = Data::Toy(Toy::ring8());
     assert_eq!(toy.num_classes(), 0);
     assert_eq!(
-        toy.batch(3, &mut ChaCha8Rng::seed_from_u64(0)).x.shape(),
+        toy.batch(3, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap()
+            .x
+            .shape(),
         &[3, 2]
     );
     assert_eq!(toy.description(), "ring8: toy distribution");
@@ -339,4 +345,42 @@ fn bad_data_tables_name_the_field() {
             error.message()
         );
     }
+}
+
+/// A batch size no memory can hold is an error naming the bytes, from every kind of data,
+/// not an abort of the process (the allocation goes through `try_reserve`).
+#[test]
+fn a_batch_that_cannot_fit_is_an_error() {
+    let huge = 1usize << 50;
+    let digits = Data::Images {
+        set: gantry_gan::data::digits::Digits::load_set().unwrap(),
+        flip: false,
+        description: "digits".into(),
+    };
+    let samples = Data::Samples(Tensor::zeros(&[4, 3]));
+    for (data, bytes) in [
+        (Data::Toy(Toy::ring8()), huge as u128 * 2 * 4),
+        (samples, huge as u128 * 3 * 4),
+    ] {
+        let err = data
+            .batch(huge, &mut ChaCha8Rng::seed_from_u64(0))
+            .unwrap_err();
+        assert_eq!(err.count * err.item_bytes as u128, bytes);
+        assert!(err
+            .to_string()
+            .starts_with(&format!("cannot allocate {bytes} bytes")));
+    }
+    // Images fail at the indices already: 2⁵⁰ of them, 8 bytes each.
+    let err = digits
+        .batch(huge, &mut ChaCha8Rng::seed_from_u64(0))
+        .unwrap_err();
+    assert_eq!((err.count, err.item_bytes), (huge as u128, 8));
+}
+
+/// A size whose product overflows `usize` is the same error, with the true product.
+#[test]
+fn a_size_that_overflows_is_an_error() {
+    let err = gantry_tensor::alloc::try_vec::<f32>(usize::MAX, 3).unwrap_err();
+    assert_eq!(err.count, usize::MAX as u128 * 3);
+    assert_eq!(err.item_bytes, 4);
 }

@@ -42,7 +42,7 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn the_digits_network_is_the_digits_judge() {
     let (digits, set) = digits_set();
-    assert_eq!(set.to_tensor().to_vec(), digits.images.to_vec());
+    assert_eq!(set.to_tensor().unwrap().to_vec(), digits.images.to_vec());
     let (judge, accuracy) = DigitsJudge::train(&digits);
     let net = FeatureNet::train("digits", &set);
     assert_eq!(net.name(), "digits-classifier");
@@ -74,7 +74,7 @@ fn the_cache_is_written_once_per_data_and_holds_the_score() {
         std::fs::metadata(&path).unwrap().modified().unwrap(),
         modified
     );
-    let x = set.to_tensor();
+    let x = set.to_tensor().unwrap();
     assert_eq!(loaded.features(&x).to_vec(), trained.features(&x).to_vec());
     // One pixel or one label changed: another file.
     let mut other = set.clone();

@@ -89,7 +89,12 @@ fn sn_hinge_halves_the_digits_fd() {
     let (judge, accuracy) = DigitsJudge::train(&Digits::load().unwrap());
     let judge_seconds = started.elapsed().as_secs_f64();
     let mut t = shipped("digits-sngan-hinge", &["steps=300"]);
-    let real = t.data.images().expect("the digits are images").to_tensor();
+    let real = t
+        .data
+        .images()
+        .expect("the digits are images")
+        .to_tensor()
+        .unwrap();
     let fd = |t: &Trainer| judge.report(&t.sample(1000, 5), &real).digits_fd;
     let before = fd(&t);
     let seconds = train(&mut t);

@@ -737,3 +737,18 @@ fn restore_names_the_changed_config_fields_unless_allowed() {
     longer.restore(&ck).unwrap();
     assert_eq!(longer.step(), 2);
 }
+
+/// A batch size no memory can hold stops the step with an error naming `batch_size`, not
+/// an abort (the library path below the CLI's memory check).
+#[test]
+fn a_batch_that_cannot_fit_stops_the_step_with_an_error() {
+    let mut t = trainer(&["batch_size=1125899906842624"]);
+    let err = t.train_step(Instant::now()).unwrap_err();
+    assert!(matches!(err, TrainError::Memory { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("a batch of batch_size = 1125899906842624 samples: cannot allocate"),
+        "{err}"
+    );
+    assert_eq!(t.step(), 0);
+}

@@ -1,4 +1,5 @@
-//! Allocator tuning for a training loop: one call at the start of `main`.
+//! Allocation policy: allocator tuning for a training loop (one call at the start of
+//! `main`), and [`try_vec`], the fallible buffer for sizes that come from a user.
 //!
 //! A training step allocates and frees the same large tensors every time. With glibc's
 //! defaults those blocks go back to the OS when freed and come back as fresh pages, which
@@ -27,4 +28,43 @@ pub fn keep_freed_memory() {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
+}
+
+/// A buffer the allocator could not give: `count` items of `item_bytes` bytes each.
+///
+/// Sizes that come from a user reach the allocator through [`try_vec`], so a request that
+/// cannot be served is this error, where `Vec::with_capacity` would abort the process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllocError {
+    /// How many items were asked for (`u128`: a product of user sizes may exceed `usize`).
+    pub count: u128,
+    /// Bytes of one item.
+    pub item_bytes: usize,
+}
+
+impl std::fmt::Display for AllocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot allocate {} bytes ({} values of {} bytes): not enough memory",
+            self.count * self.item_bytes as u128,
+            self.count,
+            self.item_bytes
+        )
+    }
+}
+
+impl std::error::Error for AllocError {}
+
+/// An empty vector with room for `rows × per_row` items, or the error if that product
+/// overflows or the allocator refuses it (`try_reserve_exact`, never an abort).
+pub fn try_vec<T>(rows: usize, per_row: usize) -> Result<Vec<T>, AllocError> {
+    let error = AllocError {
+        count: rows as u128 * per_row as u128,
+        item_bytes: std::mem::size_of::<T>(),
+    };
+    let count = rows.checked_mul(per_row).ok_or(error.clone())?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(count).map_err(|_| error)?;
+    Ok(v)
 }

@@ -12,6 +12,7 @@ use gantry::gan::train::memory::Budget;
 use gantry::gan::train::models::Generator;
 use gantry::gan::train::trainer::generate;
 use gantry::gan::{TrainConfig, Trainer};
+use gantry::nn::checkpoint::write_atomic;
 use gantry::nn::Checkpoint;
 use gantry::tensor::Tensor;
 use rand::SeedableRng;
@@ -21,16 +22,23 @@ use rand_chacha::ChaCha8Rng;
 const GENERATE_BATCH: usize = 250;
 
 /// Prints the metrics of `n` samples (noise from `seed`) of the checkpoint's generator, or
-/// of its moving average with `ema`. A conditional generator draws its classes in turn.
+/// of its moving average with `ema`, and writes them to `out` atomically when given. A
+/// conditional generator draws its classes in turn.
 pub fn eval(
     checkpoint: &Path,
     n: usize,
     ema: bool,
     seed: u64,
+    out: Option<&Path>,
     budget: &Budget,
 ) -> Result<(), String> {
     if n == 0 {
         return Err("--n must be at least 1".into());
+    }
+    if let Some(dir) = out.and_then(Path::parent) {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(format!("--out: {} is not a directory", dir.display()));
+        }
     }
     let shown = checkpoint.display();
     let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
@@ -71,7 +79,11 @@ pub fn eval(
     line.insert("n".into(), n.into());
     line.insert("ema".into(), ema.into());
     line.insert("seed".into(), seed.into());
-    println!("{}", serde_json::Value::Object(line));
+    let line = serde_json::Value::Object(line).to_string();
+    if let Some(out) = out {
+        write_atomic(out, format!("{line}\n").as_bytes()).map_err(|e| e.to_string())?;
+    }
+    println!("{line}");
     Ok(())
 }
 

@@ -102,6 +102,10 @@ enum Command {
         /// Seed of the latent noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Also writes the JSON line to this file (atomically: the old file, or none, until
+        /// the new one is complete).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Writes a run as PyTorch: models.py, the weights as safetensors, train.py (the same
     /// training, also under torchrun with DistributedDataParallel) and a README.
@@ -191,7 +195,8 @@ fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
             n,
             ema,
             seed,
-        } => eval::eval(&checkpoint, n, ema, seed, budget),
+            out,
+        } => eval::eval(&checkpoint, n, ema, seed, out.as_deref(), budget),
         Command::Export {
             checkpoint,
             config,

@@ -17,6 +17,7 @@ use std::fmt;
 use std::io::Read;
 
 use flate2::read::GzDecoder;
+use gantry_tensor::alloc::AllocError;
 use gantry_tensor::Tensor;
 
 use crate::data::images::ImageSet;
@@ -53,6 +54,13 @@ pub enum DataError {
         /// What is wrong, with the line number or byte counts where they help.
         problem: String,
     },
+    /// The data does not fit in memory (its `f32` copy could not be allocated).
+    TooLarge {
+        /// The file path, or a description of an in-memory source.
+        origin: String,
+        /// The allocation that failed.
+        error: AllocError,
+    },
 }
 
 impl DataError {
@@ -61,6 +69,14 @@ impl DataError {
         DataError::Format {
             origin: origin.to_string(),
             problem: problem.into(),
+        }
+    }
+
+    /// `origin` is too large for memory.
+    pub(crate) fn too_large(origin: &str, error: AllocError) -> Self {
+        DataError::TooLarge {
+            origin: origin.to_string(),
+            error,
         }
     }
 
@@ -75,7 +91,9 @@ impl DataError {
     /// The file path or source description the error is about.
     pub fn origin(&self) -> &str {
         match self {
-            DataError::Io { origin, .. } | DataError::Format { origin, .. } => origin,
+            DataError::Io { origin, .. }
+            | DataError::Format { origin, .. }
+            | DataError::TooLarge { origin, .. } => origin,
         }
     }
 }
@@ -85,6 +103,7 @@ impl fmt::Display for DataError {
         match self {
             DataError::Io { origin, error } => write!(f, "{origin}: cannot read: {error}"),
             DataError::Format { origin, problem } => write!(f, "{origin}: {problem}"),
+            DataError::TooLarge { origin, error } => write!(f, "{origin}: {error}"),
         }
     }
 }
@@ -94,6 +113,7 @@ impl std::error::Error for DataError {
         match self {
             DataError::Io { error, .. } => Some(error),
             DataError::Format { .. } => None,
+            DataError::TooLarge { error, .. } => Some(error),
         }
     }
 }
@@ -124,7 +144,7 @@ impl Digits {
     /// None in practice: the bundled file is tested. A [`DataError`] would mean the embedded
     /// bytes were damaged.
     pub fn load() -> Result<Digits, DataError> {
-        Self::load_set().map(Self::from_set)
+        Self::load_set().and_then(|set| Self::from_set(set, BUNDLED_NAME))
     }
 
     /// The 1797 bundled digits as an [`ImageSet`]: pixels 0..=16 (`max_value` 16, so a
@@ -158,16 +178,16 @@ impl Digits {
     /// [`DataError::Format`] naming the first bad line and what is wrong with it, or saying
     /// that there are no rows.
     pub fn parse_csv(bytes: &[u8]) -> Result<Digits, DataError> {
-        Self::parse_named(bytes, "digits CSV").map(Self::from_set)
+        Self::parse_named(bytes, "digits CSV").and_then(|set| Self::from_set(set, "digits CSV"))
     }
 
-    /// The `f32` images and `u8` labels of a parsed set.
-    fn from_set(set: ImageSet) -> Digits {
+    /// The `f32` images and `u8` labels of a parsed set (read from `origin`).
+    fn from_set(set: ImageSet, origin: &str) -> Result<Digits, DataError> {
         let labels = set.labels.iter().flatten().map(|&l| l as u8).collect();
-        Digits {
-            images: set.to_tensor(),
-            labels,
-        }
+        let images = set
+            .to_tensor()
+            .map_err(|e| DataError::too_large(origin, e))?;
+        Ok(Digits { images, labels })
     }
 
     fn parse_named(bytes: &[u8], origin: &str) -> Result<ImageSet, DataError> {

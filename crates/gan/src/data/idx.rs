@@ -79,7 +79,7 @@ impl Kind {
 pub fn load_idx_images(path: impl AsRef<Path>) -> Result<Tensor<f32>, DataError> {
     let path = path.as_ref();
     let (dims, values) = read_file(path, Kind::Images)?;
-    Ok(images_tensor(&dims, values))
+    images_tensor(&dims, values, &path.display().to_string())
 }
 
 /// Reads IDX labels (magic `0x00000801`, raw or gzipped) from `path`.
@@ -101,7 +101,7 @@ pub fn load_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, DataError> {
 /// [`DataError::Format`] for anything but a complete, consistent IDX image file.
 pub fn parse_idx_images(bytes: &[u8]) -> Result<Tensor<f32>, DataError> {
     let (dims, values) = read_bytes(bytes, "IDX image bytes", Kind::Images)?;
-    Ok(images_tensor(&dims, values))
+    images_tensor(&dims, values, "IDX image bytes")
 }
 
 /// Parses IDX labels from bytes in memory (raw or gzipped); as [`load_idx_labels`].
@@ -326,8 +326,11 @@ pub(crate) fn find_file(
         })
 }
 
-fn images_tensor(dims: &[usize], values: Vec<u8>) -> Tensor<f32> {
-    unlabelled(dims, values).to_tensor()
+/// The images read from `origin` as `f32` in [−1, 1].
+fn images_tensor(dims: &[usize], values: Vec<u8>, origin: &str) -> Result<Tensor<f32>, DataError> {
+    unlabelled(dims, values)
+        .to_tensor()
+        .map_err(|e| DataError::too_large(origin, e))
 }
 
 fn read_file(path: &Path, kind: Kind) -> Result<(Vec<usize>, Vec<u8>), DataError> {
@@ -367,7 +370,7 @@ fn read_gzipped(
             origin,
             problem: format!("gzip data is corrupt or truncated: {error}"),
         },
-        format_error @ DataError::Format { .. } => format_error,
+        other => other,
     })
 }
 

@@ -5,6 +5,7 @@
 //! Keeping `u8` matters for real data: 10 000 RGB 64x64 images are 123 MB as `u8` and
 //! 492 MB as `f32`.
 
+use gantry_tensor::alloc::{try_vec, AllocError};
 use gantry_tensor::Tensor;
 
 /// Images as `u8` `[n, c, h, w]`, with optional class labels.
@@ -53,11 +54,15 @@ impl ImageSet {
     }
 
     /// The images at `indices` as `f32` `[len, c, h, w]` in [−1, 1]; with `flip[k]` set,
-    /// the `k`-th is mirrored left to right.
-    pub fn gather(&self, indices: &[usize], flip: Option<&[bool]>) -> Tensor<f32> {
+    /// the `k`-th is mirrored left to right. An error if the buffer cannot be allocated.
+    pub fn gather(
+        &self,
+        indices: &[usize],
+        flip: Option<&[bool]>,
+    ) -> Result<Tensor<f32>, AllocError> {
         let [_, c, h, w] = self.shape;
         let scale = 2.0 / self.max_value as f32;
-        let mut out = Vec::with_capacity(indices.len() * self.image_len());
+        let mut out = try_vec(indices.len(), self.image_len())?;
         for (k, &i) in indices.iter().enumerate() {
             let mirrored = flip.is_some_and(|f| f[k]);
             for row in self.image(i).chunks_exact(w) {
@@ -69,11 +74,12 @@ impl ImageSet {
                 }
             }
         }
-        Tensor::from_vec(out, &[indices.len(), c, h, w])
+        Ok(Tensor::from_vec(out, &[indices.len(), c, h, w]))
     }
 
-    /// Every image as `f32` `[n, c, h, w]` in [−1, 1] (for metrics over the whole set).
-    pub fn to_tensor(&self) -> Tensor<f32> {
+    /// Every image as `f32` `[n, c, h, w]` in [−1, 1] (for metrics over the whole set); an
+    /// error if the `f32` copy (four times the set's bytes) cannot be allocated.
+    pub fn to_tensor(&self) -> Result<Tensor<f32>, AllocError> {
         let all: Vec<usize> = (0..self.len()).collect();
         self.gather(&all, None)
     }

@@ -20,6 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
+use gantry_tensor::alloc::{try_vec, AllocError};
 use gantry_tensor::Tensor;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -370,44 +371,45 @@ impl Data {
         }
     }
 
-    /// A batch of `n` samples drawn with replacement.
+    /// A batch of `n` samples drawn with replacement, or the error if its buffer cannot
+    /// be allocated (`n` comes from the user).
     ///
     /// Fixed samples and images draw one index per sample (`gen_range`), in order; with
     /// `flip`, each index is followed by one `gen_bool(0.5)`, and nothing else is drawn.
-    pub fn batch<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Batch {
+    pub fn batch<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Batch, AllocError> {
         match self {
-            Data::Toy(t) => Batch {
-                x: t.sample(n, rng),
+            Data::Toy(t) => Ok(Batch {
+                x: t.try_sample(n, rng)?,
                 labels: None,
-            },
+            }),
             Data::Samples(x) => {
                 let per = x.len() / x.shape()[0];
                 let all = x.as_slice().expect("loaded samples are contiguous");
-                let mut out = Vec::with_capacity(n * per);
+                let mut out = try_vec(n, per)?;
                 for _ in 0..n {
                     let i = rng.gen_range(0..x.shape()[0]);
                     out.extend_from_slice(&all[i * per..(i + 1) * per]);
                 }
                 let mut shape = vec![n];
                 shape.extend(self.sample_shape());
-                Batch {
+                Ok(Batch {
                     x: Tensor::from_vec(out, &shape),
                     labels: None,
-                }
+                })
             }
             Data::Images { set, flip, .. } => {
-                let mut indices = Vec::with_capacity(n);
-                let mut mirrored = Vec::with_capacity(if *flip { n } else { 0 });
+                let mut indices = try_vec(n, 1)?;
+                let mut mirrored = try_vec(if *flip { n } else { 0 }, 1)?;
                 for _ in 0..n {
                     indices.push(rng.gen_range(0..set.len()));
                     if *flip {
                         mirrored.push(rng.gen_bool(0.5));
                     }
                 }
-                Batch {
-                    x: set.gather(&indices, flip.then_some(mirrored.as_slice())),
+                Ok(Batch {
+                    x: set.gather(&indices, flip.then_some(mirrored.as_slice()))?,
                     labels: set.labels_at(&indices),
-                }
+                })
             }
         }
     }

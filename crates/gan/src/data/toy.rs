@@ -20,6 +20,7 @@
 use std::f64::consts::{FRAC_1_SQRT_2, PI, TAU};
 use std::fmt;
 
+use gantry_tensor::alloc::{try_vec, AllocError};
 use gantry_tensor::Tensor;
 use rand::distributions::WeightedIndex;
 use rand::{Rng, SeedableRng};
@@ -434,13 +435,26 @@ impl Toy {
     /// per coordinate. The same `rng` state therefore always gives the same batch.
     ///
     /// # Panics
-    /// If [`Toy::validate`] fails.
+    /// If [`Toy::validate`] fails, or if memory for `n` samples cannot be allocated (see
+    /// [`Toy::try_sample`] for sizes that come from a user).
     pub fn sample<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Tensor<f32> {
+        self.try_sample(n, rng).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Toy::sample`], or the error if the `[n, dim]` buffer cannot be allocated.
+    ///
+    /// # Panics
+    /// If [`Toy::validate`] fails.
+    pub fn try_sample<R: Rng + ?Sized>(
+        &self,
+        n: usize,
+        rng: &mut R,
+    ) -> Result<Tensor<f32>, AllocError> {
         if let Err(e) = self.validate() {
             panic!("{e}");
         }
         let dim = self.dim();
-        let mut data = Vec::with_capacity(n * dim);
+        let mut data = try_vec(n, dim)?;
         match self {
             Toy::Ring8 { radius, std, scale } => {
                 for _ in 0..n {
@@ -491,7 +505,7 @@ impl Toy {
                 }
             }
         }
-        Tensor::from_vec(data, &[n, dim])
+        Ok(Tensor::from_vec(data, &[n, dim]))
     }
 
     /// An endless iterator of batches of `batch_size` samples, drawn from a

@@ -90,7 +90,7 @@ pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
             "optimizer.safetensors",
             part(&ck, "opt_", |k| k)?.to_bytes(),
         ),
-        ("data.safetensors", data_file(trainer).to_bytes()),
+        ("data.safetensors", data_file(trainer)?.to_bytes()),
     ];
     if trainer.g_ema.is_some() {
         files.push((EMA_FILE, part(&ck, "g_ema.", unprefixed)?.to_bytes()));
@@ -131,18 +131,18 @@ fn unprefixed(key: &str) -> &str {
 
 /// The training data as one tensor `data`: the data set, or [`TOY_SAMPLES`] draws of a toy
 /// distribution (from the run's seed).
-fn data_file(trainer: &Trainer) -> Checkpoint {
+fn data_file(trainer: &Trainer) -> Result<Checkpoint, String> {
     let mut out = Checkpoint::new();
     let data = match &trainer.data {
         Data::Samples(x) => x.clone(),
-        Data::Images { set, .. } => set.to_tensor(),
+        Data::Images { set, .. } => set.to_tensor().map_err(|e| format!("export: {e}"))?,
         Data::Toy(toy) => toy.sample(
             TOY_SAMPLES,
             &mut ChaCha8Rng::seed_from_u64(trainer.config.seed),
         ),
     };
     out.put("data", &data);
-    out
+    Ok(out)
 }
 
 /// Loads networks from safetensors files into `trainer`, each file named for its network:

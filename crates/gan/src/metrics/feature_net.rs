@@ -225,7 +225,7 @@ impl FeatureNet {
         data: &ImageSet,
         batch: &[usize],
     ) -> gantry_autograd::Var<'t, f32> {
-        let images = data.gather(batch, None);
+        let images = images_at(data, batch);
         let n = batch.len() as f32;
         let x = tape.constant(images.clone());
         let out = self.head.forward(tape, self.body.forward(tape, x));
@@ -252,7 +252,7 @@ impl FeatureNet {
         match self.objective {
             Objective::Classifier(_) => {
                 let labels = data.labels_at(indices).expect("a classifier has labels");
-                let predicted = self.predict(&data.gather(indices, None));
+                let predicted = self.predict(&images_at(data, indices));
                 let correct = predicted
                     .iter()
                     .zip(&labels)
@@ -261,7 +261,7 @@ impl FeatureNet {
                 correct as f64 / indices.len().max(1) as f64
             }
             Objective::Autoencoder => {
-                let images = data.gather(indices, None);
+                let images = images_at(data, indices);
                 let rebuilt = self.forward_head(&images).to_vec();
                 let squared: f64 = rebuilt
                     .iter()
@@ -295,7 +295,7 @@ impl FeatureNet {
         for start in (0..data.len()).step_by(FEATURE_BATCH) {
             let indices: Vec<usize> = (start..data.len().min(start + FEATURE_BATCH)).collect();
             out.extend(
-                self.body_forward(&data.gather(&indices, None))
+                self.body_forward(&images_at(data, &indices))
                     .to_vec()
                     .into_iter()
                     .map(f64::from),
@@ -337,6 +337,13 @@ impl FeatureNet {
         })
         .value()
     }
+}
+
+/// The images `indices` of `data` as `f32`. Only ever called with a training batch, a
+/// [`FEATURE_BATCH`] or the held-out split: sizes fixed here, a few megabytes at most.
+fn images_at(data: &ImageSet, indices: &[usize]) -> Tensor<f32> {
+    data.gather(indices, None)
+        .unwrap_or_else(|e| panic!("a feature-net batch: {e}"))
 }
 
 fn objective_of(data: &ImageSet) -> Objective {

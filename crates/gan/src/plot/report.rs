@@ -21,9 +21,7 @@ pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(
     match data.sample_shape().as_slice() {
         [1, _, _] | [3, _, _] => image_grid(samples, 8, 4, path),
         [2] => {
-            let real = data
-                .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
-                .x;
+            let real = data_beside(data, samples)?;
             let (r, s) = (real.to_vec(), samples.to_vec());
             let series = [
                 Series {
@@ -51,9 +49,7 @@ pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(
             )
         }
         _ => {
-            let real = data
-                .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
-                .x;
+            let real = data_beside(data, samples)?;
             let (r, s) = (real.to_vec(), samples.to_vec());
             let lo = r
                 .iter()
@@ -92,12 +88,17 @@ pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(
     }
 }
 
+/// As many data points as `samples` has rows, drawn with a fixed seed (the same picture
+/// every time), to draw beside the samples.
+fn data_beside(data: &Data, samples: &Tensor<f32>) -> Result<Tensor<f32>, PlotError> {
+    data.batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
+        .map(|batch| batch.x)
+        .map_err(|e| PlotError::InvalidInput(format!("data to draw beside the samples: {e}")))
+}
+
 /// For 2-D data: the critic's value over the plane as a heat map, data and samples on top.
 pub fn plot_critic(trainer: &Trainer, samples: &Tensor<f32>, path: &Path) -> Result<(), PlotError> {
-    let real = trainer
-        .data
-        .batch(samples.shape()[0], &mut ChaCha8Rng::seed_from_u64(1))
-        .x;
+    let real = data_beside(&trainer.data, samples)?;
     let (r, s) = (real.to_vec(), samples.to_vec());
     let bounds = bounds_of(&r, &s);
     let n = 96;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use gantry_nn::CheckpointError;
+use gantry_tensor::alloc::AllocError;
 
 use crate::data::DataError;
 
@@ -17,6 +18,13 @@ pub enum TrainError {
     Checkpoint(CheckpointError),
     /// Writing the log or creating the run directory failed.
     Io(PathBuf, std::io::Error),
+    /// A batch could not be allocated (`what` names the size and the option it comes from).
+    Memory {
+        /// The request, as `a batch of batch_size = 1000000000000 samples`.
+        what: String,
+        /// The allocation that failed.
+        error: AllocError,
+    },
     /// A loss or parameter became NaN or infinite.
     NonFinite {
         /// The step at which it happened.
@@ -33,6 +41,7 @@ impl std::fmt::Display for TrainError {
             TrainError::Data(e) => write!(f, "{e}"),
             TrainError::Checkpoint(e) => write!(f, "{e}"),
             TrainError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            TrainError::Memory { what, error } => write!(f, "{what}: {error}"),
             TrainError::NonFinite { step, what } => write!(
                 f,
                 "training diverged at step {step}: {what} is not finite (NaN or ±inf); \

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Data;
+use crate::data::{Batch, Data};
 use crate::losses::classification::cross_entropy;
 use crate::metrics::digits_judge::DigitsJudge;
 use crate::train::config::TrainConfig;
@@ -211,6 +211,17 @@ impl Trainer {
         self.opt_d.groups[0].lr = o.schedule.rate(o.d_lr, self.step, self.config.steps);
     }
 
+    /// A fresh batch of `batch_size` real samples, or the error if it cannot be allocated.
+    fn real_batch(&mut self) -> Result<Batch, TrainError> {
+        let n = self.config.batch_size;
+        self.data
+            .batch(n, &mut self.rng)
+            .map_err(|error| TrainError::Memory {
+                what: format!("a batch of batch_size = {n} samples"),
+                error,
+            })
+    }
+
     /// One critic update on a fresh real batch and a fresh generated batch: minimize the
     /// objective's critic loss plus the penalty (and, for AC-GAN, the class cross-entropy
     /// on both batches), then apply the penalty's constraint on the weights (WGAN's
@@ -220,7 +231,7 @@ impl Trainer {
         let (bs, zdim) = (self.config.batch_size, self.config.model.z_dim());
         let (objective, penalty) = (self.config.objective, self.config.penalty);
         let (d_params, g_params) = (param_list(&self.d), param_list(&self.g));
-        let real = self.data.batch(bs, &mut self.rng);
+        let real = self.real_batch()?;
         let z = Tensor::randn(&[bs, zdim], &mut self.rng);
         let fake_labels = self.fake_labels(bs);
         let (yr, yf) = (self.conditioning(&real.labels), fake_labels.as_deref());
@@ -275,7 +286,8 @@ impl Trainer {
         let fake_labels = self.fake_labels(bs);
         let real = objective
             .is_relativistic()
-            .then(|| self.data.batch(bs, &mut self.rng));
+            .then(|| self.real_batch())
+            .transpose()?;
         let yf = fake_labels.as_deref();
         let (loss, grads) = {
             let tape = Tape::new();
