@@ -84,8 +84,10 @@ pub fn config(steps: usize) -> TrainConfig {
             beta1: 0.0,
             beta2: 0.9,
             schedule: Schedule::Constant,
+            ..OptimConfig::default()
         },
         ema: None,
+        ema_start: 0,
         log_every: 10,
         eval_every: steps.max(1),
         checkpoint_every: steps.max(1),

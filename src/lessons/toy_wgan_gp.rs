@@ -91,8 +91,10 @@ pub fn config(steps: usize) -> TrainConfig {
             beta1: 0.5,
             beta2: 0.9,
             schedule: Schedule::Linear,
+            ..OptimConfig::default()
         },
         ema: Some(0.99),
+        ema_start: 0,
         log_every: 10,
         eval_every: steps.max(1),
         checkpoint_every: steps.max(1),

@@ -103,6 +103,7 @@ fn a_full_config_parses_into_the_values_written() {
             beta1: 0.0,
             beta2: 0.99,
             schedule: Schedule::Constant,
+            ..OptimConfig::default()
         }
     );
 }
@@ -112,7 +113,7 @@ fn omitted_fields_take_their_documented_defaults() {
     let c = parse(MINIMAL, &[]).unwrap();
     assert_eq!((c.name.as_str(), c.seed, c.n_critic), ("run", 0, 1));
     assert_eq!(c.penalty, Penalty::None);
-    assert_eq!(c.ema, None);
+    assert_eq!((c.ema, c.ema_start), (None, 0));
     assert_eq!(
         (
             c.log_every,
@@ -219,7 +220,9 @@ fn each_invalid_value_is_rejected_naming_the_field() {
         ("optim.d_lr=-1e-4", "optim.d_lr"),
         ("optim.d_lr=inf", "optim.d_lr"),
         ("optim.momentum=0.9", "momentum"),
-        ("optim.schedule=cosine", "schedule"),
+        ("optim.schedule=exponential", "schedule"),
+        ("optim.d=adagrad", "optim.d"),
+        ("optim.warmup=100000", "optim.warmup"),
         ("ema=1.0", "ema"),
         ("ema=-0.5", "ema"),
         ("steps=-5", "steps"),

@@ -43,7 +43,7 @@ pub use embedding::{label_tensor, Embedding};
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use module::{param_list, prefixed, Module, Named, Sequential};
-pub use optim::{Adam, Optimizer, ParamGroup, RmsProp, Rule, Sgd, Update};
+pub use optim::{Adam, AnyRule, Optimizer, ParamGroup, RmsProp, Rule, Sgd, Update};
 pub use param::{freeze, gradients, Param, ParamTape};
 pub use spectral_norm::SpectralNorm;
 pub use weight_layer::WeightLayer;

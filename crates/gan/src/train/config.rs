@@ -8,6 +8,7 @@ use crate::data::DataConfig;
 use crate::losses::objective::Objective;
 use crate::losses::penalty::Penalty;
 use crate::train::models::ModelConfig;
+pub use crate::train::optim::{OptimConfig, OptimizerKind, Schedule};
 
 /// Everything that defines a run. Unknown fields are rejected, so a typo is an error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,13 +36,17 @@ pub struct TrainConfig {
     pub data: DataConfig,
     /// The networks.
     pub model: ModelConfig,
-    /// Adam's settings, separately for G and D (TTUR).
+    /// The optimizers, their learning rates (separate for G and D: TTUR) and schedule.
     #[serde(default)]
     pub optim: OptimConfig,
     /// Decay of an exponential moving average of the generator's weights, used for
     /// evaluation and samples (e.g. 0.999); none if absent.
     #[serde(default)]
     pub ema: Option<f64>,
+    /// The step from which the moving average averages; before it, it copies the
+    /// generator (so early, poor weights do not linger in it). 0: from the start.
+    #[serde(default)]
+    pub ema_start: usize,
     /// Log a JSON line every this many steps.
     #[serde(default = "ten")]
     pub log_every: usize,
@@ -54,57 +59,6 @@ pub struct TrainConfig {
     /// Generated samples per evaluation.
     #[serde(default = "two_thousand")]
     pub eval_samples: usize,
-}
-
-/// Adam's hyperparameters for both networks (Two Time-scale Update Rule: separate rates).
-/// Fields left out of an `[optim]` table keep their [`OptimConfig::default`] values.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct OptimConfig {
-    /// Generator learning rate.
-    pub g_lr: f64,
-    /// Critic learning rate.
-    pub d_lr: f64,
-    /// Adam's β₁ for both.
-    pub beta1: f64,
-    /// Adam's β₂ for both.
-    pub beta2: f64,
-    /// How the learning rates change over the run.
-    #[serde(default)]
-    pub schedule: Schedule,
-}
-
-/// A learning-rate schedule.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Schedule {
-    /// The same rate throughout.
-    #[default]
-    Constant,
-    /// `lr·(1 − t/T)` at step `t` of `T`, decaying linearly to 0 (as in the WGAN-GP code).
-    Linear,
-}
-
-impl Schedule {
-    /// The rate for step `t` (0-based) of `total`, given the base rate.
-    pub fn rate(&self, base: f64, t: usize, total: usize) -> f64 {
-        match self {
-            Schedule::Constant => base,
-            Schedule::Linear => base * (1.0 - t as f64 / total.max(1) as f64),
-        }
-    }
-}
-
-impl Default for OptimConfig {
-    fn default() -> Self {
-        OptimConfig {
-            g_lr: 1e-4,
-            d_lr: 1e-4,
-            beta1: 0.5,
-            beta2: 0.9,
-            schedule: Schedule::Constant,
-        }
-    }
 }
 
 fn default_name() -> String {
@@ -168,17 +122,7 @@ impl TrainConfig {
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be at least 1"));
         }
-        let o = &self.optim;
-        for (name, lr) in [("optim.g_lr", o.g_lr), ("optim.d_lr", o.d_lr)] {
-            if !(lr.is_finite() && lr > 0.0) {
-                return Err(format!("{name} must be a positive number, got {lr}"));
-            }
-        }
-        for (name, b) in [("optim.beta1", o.beta1), ("optim.beta2", o.beta2)] {
-            if !(0.0..1.0).contains(&b) {
-                return Err(format!("{name} must be in [0, 1), got {b}"));
-            }
-        }
+        self.optim.validate(self.steps)?;
         if let Some(e) = self.ema.filter(|e| !(0.0..1.0).contains(e)) {
             return Err(format!("ema must be in [0, 1), got {e}"));
         }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod evaluation;
 pub mod memory;
 pub mod models;
+pub mod optim;
 pub mod run;
 pub mod run_lock;
 pub mod trainer;

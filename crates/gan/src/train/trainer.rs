@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use gantry_autograd::Tape;
 use gantry_nn::{
-    freeze, gradients, param_list, prefixed, Adam, Checkpoint, CheckpointError, Module, Named,
+    freeze, gradients, param_list, prefixed, AnyRule, Checkpoint, CheckpointError, Module, Named,
     Optimizer,
 };
 use gantry_tensor::Tensor;
@@ -89,8 +89,8 @@ pub struct Trainer {
     /// Whether [`Trainer::restore`] accepts a checkpoint made with another config (`gantry
     /// train --resume --allow-config-change`); false by default.
     pub allow_config_change: bool,
-    opt_g: Optimizer<Adam>,
-    opt_d: Optimizer<Adam>,
+    opt_g: Optimizer<AnyRule>,
+    opt_d: Optimizer<AnyRule>,
     pub(crate) rng: ChaCha8Rng,
     pub(crate) step: usize,
     pub(crate) judge: Option<DigitsJudge>,
@@ -122,8 +122,8 @@ impl Trainer {
             copy
         });
         let o = &config.optim;
-        let opt_g = Optimizer::new(g.params(), o.g_lr, Adam::betas(o.beta1, o.beta2));
-        let opt_d = Optimizer::new(d.params(), o.d_lr, Adam::betas(o.beta1, o.beta2));
+        let opt_g = Optimizer::new(g.params(), o.g_lr, o.g_rule());
+        let opt_d = Optimizer::new(d.params(), o.d_lr, o.d_rule());
         Ok(Trainer {
             config,
             data,
@@ -207,8 +207,8 @@ impl Trainer {
     /// The learning rates of this step, from the schedule.
     fn set_learning_rates(&mut self) {
         let o = &self.config.optim;
-        self.opt_g.groups[0].lr = o.schedule.rate(o.g_lr, self.step, self.config.steps);
-        self.opt_d.groups[0].lr = o.schedule.rate(o.d_lr, self.step, self.config.steps);
+        self.opt_g.groups[0].lr = o.rate(o.g_lr, self.step, self.config.steps);
+        self.opt_d.groups[0].lr = o.rate(o.d_lr, self.step, self.config.steps);
     }
 
     /// A fresh batch of `batch_size` real samples, or the error if it cannot be allocated.
@@ -330,13 +330,17 @@ impl Trainer {
         Some((0..n).map(|_| self.rng.gen_range(0..k)).collect())
     }
 
-    /// `θ_ema ← β·θ_ema + (1 − β)·θ` for the generator's parameters; its buffers (running
-    /// statistics) are copied.
+    /// `θ_ema ← β·θ_ema + (1 − β)·θ` for the generator's parameters, with `β = 0` (a
+    /// copy) before step `ema_start`; its buffers (running statistics) are copied.
     fn update_ema(&self) {
         let (Some(ema), Some(beta)) = (&self.g_ema, self.config.ema) else {
             return;
         };
-        let beta = beta as f32;
+        let beta = if self.step < self.config.ema_start {
+            0.0
+        } else {
+            beta as f32
+        };
         for ((_, e), (_, p)) in ema.params().iter().zip(self.g.params()) {
             let p = p.value();
             let mut v = e.borrow_mut();

@@ -31,6 +31,7 @@ pub fn trainer(name: &str) -> Option<Trainer> {
         beta1: 0.5,
         beta2,
         schedule: Schedule::Constant,
+        ..OptimConfig::default()
     };
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let images = |rng: &mut ChaCha8Rng, shape: &[usize]| {
@@ -107,6 +108,7 @@ pub fn trainer(name: &str) -> Option<Trainer> {
         model,
         optim,
         ema: None,
+        ema_start: 0,
         log_every: 1,
         eval_every: usize::MAX,
         checkpoint_every: usize::MAX,

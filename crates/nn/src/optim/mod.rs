@@ -1,5 +1,5 @@
 //! Optimizers with PyTorch's exact update rules: SGD (momentum, dampening, Nesterov,
-//! weight decay), Adam, AdamW and RMSprop.
+//! weight decay), Adam, AdamW and RMSprop, and [`AnyRule`], one of them chosen at run time.
 //!
 //! There is no `zero_grad`: gradients come fresh from the tape each step and are passed to
 //! [`Optimizer::step`]. Parameters come in groups, each with its own learning rate.
@@ -8,10 +8,12 @@
 //! exactly.
 
 mod adam;
+mod any_rule;
 mod rmsprop;
 mod sgd;
 
 pub use adam::Adam;
+pub use any_rule::AnyRule;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
