@@ -22,8 +22,7 @@ use rand_chacha::ChaCha8Rng;
 const GENERATE_BATCH: usize = 250;
 
 /// Prints the metrics of `n` samples (noise from `seed`) of the checkpoint's generator, or
-/// of its moving average with `ema`, and writes them to `out` atomically when given. A
-/// conditional generator draws its classes in turn.
+/// of its moving average with `ema`, and writes them to `out` atomically when given.
 pub fn eval(
     checkpoint: &Path,
     n: usize,
@@ -32,13 +31,34 @@ pub fn eval(
     out: Option<&Path>,
     budget: &Budget,
 ) -> Result<(), String> {
-    if n == 0 {
-        return Err("--n must be at least 1".into());
-    }
     if let Some(dir) = out.and_then(Path::parent) {
         if !dir.as_os_str().is_empty() && !dir.is_dir() {
             return Err(format!("--out: {} is not a directory", dir.display()));
         }
+    }
+    let cache = checkpoint.parent().unwrap_or(Path::new("."));
+    let metrics = measure(checkpoint, (n, seed), ema, cache, budget)?;
+    let line = serde_json::Value::Object(metrics).to_string();
+    if let Some(out) = out {
+        write_atomic(out, format!("{line}\n").as_bytes()).map_err(|e| e.to_string())?;
+    }
+    println!("{line}");
+    Ok(())
+}
+
+/// Every image metric of `n` samples (noise from `seed`) of the checkpoint's generator, or
+/// of its moving average with `ema`, with the settings that produced them. A conditional
+/// generator draws its classes in turn. The feature network is loaded from, or trained
+/// into, the folder `cache`.
+pub fn measure(
+    checkpoint: &Path,
+    (n, seed): (usize, u64),
+    ema: bool,
+    cache: &Path,
+    budget: &Budget,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    if n == 0 {
+        return Err("--n must be at least 1".into());
     }
     let shown = checkpoint.display();
     let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
@@ -72,19 +92,13 @@ pub fn eval(
     );
     let labels = trainer.cycling_labels(n);
     let samples = generate_in_batches(generator, &z, labels.as_deref());
-    let cache = checkpoint.parent().unwrap_or(Path::new("."));
     let net = FeatureNet::load_or_train(cache, dataset, &real).map_err(|e| e.to_string())?;
     let mut line = net.evaluate(&samples, labels.as_deref(), &real).to_json();
     line.insert("checkpoint".into(), shown.to_string().into());
     line.insert("n".into(), n.into());
     line.insert("ema".into(), ema.into());
     line.insert("seed".into(), seed.into());
-    let line = serde_json::Value::Object(line).to_string();
-    if let Some(out) = out {
-        write_atomic(out, format!("{line}\n").as_bytes()).map_err(|e| e.to_string())?;
-    }
-    println!("{line}");
-    Ok(())
+    Ok(line)
 }
 
 /// The generator's images for the rows of `z` (with their labels), [`GENERATE_BATCH`] at a

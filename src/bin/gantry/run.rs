@@ -54,7 +54,7 @@ pub fn demo(out: &Path, quiet: bool, budget: &Budget) -> Result<(), String> {
         "gantry demo: WGAN-GP on 8 Gaussians on a ring ({} generator steps, {} critic steps each, batch {})",
         config.steps, config.n_critic, config.batch_size
     );
-    train_with(config, out, (false, false), &[], quiet, budget)
+    train_with(config, out, (false, false), &[], quiet, budget).map(|_| ())
 }
 
 pub fn train(
@@ -68,20 +68,21 @@ pub fn train(
 ) -> Result<(), String> {
     let config = crate::configs::load(path, overrides)?;
     let out = out.unwrap_or_else(|| Path::new("runs").join(&config.name));
-    train_with(config, &out, resume, init_from, quiet, budget)
+    train_with(config, &out, resume, init_from, quiet, budget).map(|_| ())
 }
 
 /// Trains `config` into `out`. Before anything is allocated or written the sizes are checked
 /// against `budget`; then the directory is locked for the life of the process, so a second
-/// run into it fails at once. `resume` is (`--resume`, `--allow-config-change`).
-fn train_with(
+/// run into it fails at once. `resume` is (`--resume`, `--allow-config-change`). Returns
+/// the last evaluation.
+pub fn train_with(
     config: TrainConfig,
     out: &Path,
     (resume, allow_config_change): (bool, bool),
     init_from: &[PathBuf],
     quiet: bool,
     budget: &Budget,
-) -> Result<(), String> {
+) -> Result<Option<Evaluation>, String> {
     let data = Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?;
     let shape = data.sample_shape();
     config
@@ -138,7 +139,7 @@ fn train_with(
     plot_losses(&read_step_log(&out.join(LOG_FILE)), &out.join("losses.png"))
         .map_err(|e| e.to_string())?;
     summary(eval.as_ref(), started, out);
-    Ok(())
+    Ok(eval)
 }
 
 /// The step a resumed run continues from, printed; 0 when the checkpoint does not load
