@@ -118,3 +118,51 @@ fn eval_of_a_toy_run_is_refused_in_one_line() {
     assert_one_line_error(&out, &["toy data", "gantry eval measures image models"]);
     assert!(!dir.join("m.json").exists());
 }
+
+#[test]
+fn training_on_images_logs_the_feature_metrics_at_each_evaluation() {
+    let dir = scratch("eval-during-training");
+    let out = train(&config("digits-sngan-hinge"), &dir)
+        .args([
+            "--set",
+            "steps=4",
+            "--set",
+            "eval_every=2",
+            "--set",
+            "eval_samples=200",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evaluations: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("log.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|v| v.get("eval").cloned())
+        .collect();
+    assert_eq!(evaluations.len(), 2);
+    for e in &evaluations {
+        let features = &e["features"];
+        assert_eq!(features["feature_net"], "digits-classifier", "{e}");
+        assert_eq!(features["n_generated"], 200, "{e}");
+        let fd = features["fd_digits-classifier"].as_f64().unwrap();
+        let floor = features["fd_digits-classifier_floor"].as_f64().unwrap();
+        assert!(
+            fd > 10.0 * floor,
+            "a barely trained generator: {fd} vs floor {floor}"
+        );
+    }
+    // The same network as `gantry eval` uses: trained once, cached in the run folder.
+    let cached = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with("digits-classifier-")
+        })
+        .count();
+    assert_eq!(cached, 1);
+}

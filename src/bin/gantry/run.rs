@@ -213,6 +213,19 @@ fn summary(eval: Option<&Evaluation>, started: Instant, out: &Path) {
                 i.classes_covered, i.class_histogram
             );
         }
+        if let Some(f) = &e.features {
+            let net = f["feature_net"].as_str().unwrap_or("?");
+            let metric = |name: &str| f[&format!("{name}_{net}")].as_f64().unwrap_or(f64::NAN);
+            let floor = |name: &str| {
+                f[&format!("{name}_{net}_floor")]
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+            };
+            println!("  on {net} features (real-vs-real floor in brackets):");
+            for name in ["fd", "kid", "precision", "recall", "density", "coverage"] {
+                println!("    {name:10} {:10.4} ({:.4})", metric(name), floor(name));
+            }
+        }
     }
     let files = [
         "samples.png",

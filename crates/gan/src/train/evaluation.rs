@@ -1,5 +1,7 @@
 //! Sample quality during training: mode metrics and Wasserstein distances for toy data, the
-//! digits FD for the bundled digits.
+//! digits FD for the bundled digits, and for every image data set the feature metrics of
+//! `gantry eval` (FD, KID, precision/recall, density/coverage with their real-vs-real
+//! floors, class accuracy of a conditional model) on the run's feature network.
 
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
@@ -22,6 +24,9 @@ pub struct Evaluation {
     pub wasserstein1: Option<f64>,
     /// Digits FD and class coverage, for the bundled digits.
     pub images: Option<ImageReport>,
+    /// The feature metrics, for image data once [`Trainer::run`] has its feature network
+    /// (keys as `gantry eval`'s: `fd_<network>`, `fd_<network>_floor`, …).
+    pub features: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Trainer {
@@ -53,6 +58,10 @@ impl Trainer {
             // A judge exists only for the 1797 bundled digits: 0.5 MB as f32.
             let real = real.to_tensor().expect("the bundled digits fit in memory");
             eval.images = Some(judge.report(&samples, &real));
+        }
+        if let (Some(net), Some(real)) = (&self.feature_net, self.data.images()) {
+            let labels = self.cycling_labels(n);
+            eval.features = Some(net.evaluate(&samples, labels.as_deref(), real).to_json());
         }
         eval
     }

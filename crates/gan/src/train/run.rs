@@ -12,6 +12,7 @@ use gantry_nn::{Checkpoint, CheckpointError};
 use crate::data::digits::Digits;
 use crate::data::DataConfig;
 use crate::metrics::digits_judge::DigitsJudge;
+use crate::metrics::FeatureNet;
 use crate::train::evaluation::Evaluation;
 use crate::train::trainer::{StepLog, Trainer};
 use crate::train::TrainError;
@@ -61,6 +62,11 @@ impl Trainer {
             let path = dir.join(JUDGE_FILE);
             self.judge =
                 Some(DigitsJudge::load_or_train(&path, &digits).map_err(TrainError::Checkpoint)?);
+        }
+        if let (Some(images), None) = (self.data.images(), &self.feature_net) {
+            let net = FeatureNet::load_or_train(dir, self.config.data.name(), images)
+                .map_err(TrainError::Checkpoint)?;
+            self.feature_net = Some(net);
         }
         let mut log = if resume {
             // Replaced atomically: truncating in place, a kill before the kept lines were

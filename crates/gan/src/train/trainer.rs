@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Batch, Data};
 use crate::losses::classification::cross_entropy;
 use crate::metrics::digits_judge::DigitsJudge;
+use crate::metrics::FeatureNet;
 use crate::train::config::TrainConfig;
 use crate::train::error::{finite, TrainError};
 use crate::train::models::{Critic, CriticOutput, Generator};
@@ -94,6 +95,9 @@ pub struct Trainer {
     pub(crate) rng: ChaCha8Rng,
     pub(crate) step: usize,
     pub(crate) judge: Option<DigitsJudge>,
+    /// The feature network of image data, for the image metrics of each evaluation (set
+    /// by [`Trainer::run`]).
+    pub(crate) feature_net: Option<FeatureNet>,
 }
 
 impl Trainer {
@@ -136,6 +140,7 @@ impl Trainer {
             rng,
             step: 0,
             judge: None,
+            feature_net: None,
         })
     }
 
