@@ -279,9 +279,83 @@ pub fn table(by_config: &BTreeMap<String, Vec<Record>>, with_times: bool) -> Str
     out
 }
 
-/// A config header's generated block (without the markers), from its full records.
-pub fn header_block(records: &[Record]) -> String {
-    let lines = [
+/// What a config header promises: its line `# Expected: <metric> <op> <value> (…)`, with
+/// `<op>` `>=` or `<=` and `<metric>` a key of the last evaluation (`modes_covered`,
+/// `high_quality_share`, `wasserstein1`, `classes_covered`, `digits_fd`) or a feature
+/// metric (`fd`, `class_accuracy`, `precision`, `recall`, …).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// The metric.
+    pub metric: String,
+    /// `>=` (at least) or `<=` (at most).
+    pub at_least: bool,
+    /// The bound.
+    pub bound: f64,
+}
+
+/// The expectation stated in a config's header, if any.
+pub fn expectation(config_text: &str) -> Option<Expectation> {
+    let line = config_text
+        .lines()
+        .map_while(|l| l.strip_prefix('#'))
+        .find_map(|l| l.trim().strip_prefix("Expected:"))?;
+    let mut words = line.split_whitespace();
+    let (metric, op, bound) = (words.next()?, words.next()?, words.next()?);
+    let at_least = match op {
+        ">=" => true,
+        "<=" => false,
+        _ => return None,
+    };
+    Some(Expectation {
+        metric: metric.to_string(),
+        at_least,
+        bound: bound.trim_end_matches(['.', ',']).parse().ok()?,
+    })
+}
+
+/// `metric` of a record: from its last evaluation, else from its feature metrics.
+fn metric_of(record: &Record, metric: &str) -> Option<f64> {
+    let last = &record.last;
+    [
+        &last["mixture"][metric],
+        &last[metric],
+        &last["images"][metric],
+    ]
+    .into_iter()
+    .find_map(Value::as_f64)
+    .or_else(|| {
+        let features = record.features.as_ref()?;
+        let net = features["feature_net"].as_str()?;
+        features[&format!("{metric}_{net}")].as_f64()
+    })
+}
+
+/// Whether every record meets `e`, in one sentence naming the seeds that do not.
+pub fn verdict(records: &[Record], e: &Expectation) -> String {
+    let op = if e.at_least { ">=" } else { "<=" };
+    let stated = format!("{} {op} {}", e.metric, e.bound);
+    let misses: Vec<String> = records
+        .iter()
+        .filter_map(|r| match metric_of(r, &e.metric) {
+            Some(v) if (e.at_least && v >= e.bound) || (!e.at_least && v <= e.bound) => None,
+            Some(v) => Some(format!("seed {} gives {v}", r.seed)),
+            None => Some(format!("seed {} has no {}", r.seed, e.metric)),
+        })
+        .collect();
+    if misses.is_empty() {
+        format!("Meets the expectation ({stated}) with every seed.")
+    } else {
+        format!(
+            "FALLS SHORT of the expectation ({stated}): {}.",
+            misses.join(", ")
+        )
+    }
+}
+
+/// A config header's generated block (without the markers), from its full records and the
+/// header's expectation.
+pub fn header_block(records: &[Record], expected: Option<&Expectation>) -> String {
+    let mut lines = vec![
         format!(
             "Measured by `{}` (seeds {}; {}):",
             records[0].command,
@@ -295,6 +369,9 @@ pub fn header_block(records: &[Record]) -> String {
             seconds(records)
         ),
     ];
+    if let Some(e) = expected {
+        lines.push(verdict(records, e));
+    }
     lines.iter().map(|l| format!("# {l}\n")).collect()
 }
 
@@ -348,7 +425,7 @@ pub fn render_header(
     records: Option<&[Record]>,
 ) -> Result<String, String> {
     let body = match records {
-        Some(records) => header_block(records),
+        Some(records) => header_block(records, expectation(config_text).as_ref()),
         None => format!("# Not measured yet: `gantry reproduce --configs {name}`.\n"),
     };
     splice(config_text, MEASURED_BEGIN, MEASURED_END, &body)
@@ -378,6 +455,50 @@ mod tests {
             .unwrap_err()
             .contains("no `<!-- x -->` marker"));
         assert!(splice("<!-- /x --> <!-- x -->", "<!-- x -->", "<!-- /x -->", "").is_err());
+    }
+
+    fn record(seed: u64, modes: u64) -> Record {
+        Record {
+            config: "c".into(),
+            seed,
+            quick: false,
+            steps: 10,
+            command: "gantry reproduce --configs c".into(),
+            wall_s: 1.0,
+            threads: 2,
+            cpu: "cpu".into(),
+            simd: "scalar".into(),
+            commit: "abc".into(),
+            last: serde_json::json!({"mixture": {"modes_covered": modes, "n_modes": 8}}),
+            best: None,
+            features: Some(serde_json::json!({"feature_net": "n", "class_accuracy_n": 0.9})),
+        }
+    }
+
+    #[test]
+    fn expectations_are_read_from_the_header_and_checked_per_seed() {
+        let text = "# A config.\n# Expected: modes_covered >= 8 (all of them).\nname = 1\n";
+        let e = expectation(text).unwrap();
+        assert_eq!(
+            (e.metric.as_str(), e.at_least, e.bound),
+            ("modes_covered", true, 8.0)
+        );
+        let records = [record(0, 8), record(1, 7)];
+        assert_eq!(
+            verdict(&records, &e),
+            "FALLS SHORT of the expectation (modes_covered >= 8): seed 1 gives 7."
+        );
+        assert!(verdict(&records[..1], &e).starts_with("Meets"));
+        let at_most = expectation("# Expected: modes_covered <= 7.\n").unwrap();
+        assert!(verdict(&records[1..], &at_most).starts_with("Meets"));
+        let features = expectation("# Expected: class_accuracy >= 0.8\n").unwrap();
+        assert!(verdict(&records, &features).starts_with("Meets"));
+        assert_eq!(expectation("# Expected: all of them.\n"), None);
+        assert_eq!(
+            expectation("name = 1\n# Expected: x >= 1\n"),
+            None,
+            "header only"
+        );
     }
 
     #[test]
