@@ -17,6 +17,13 @@ generator_ema.safetensors (for `gantry train --init-from`) into --out.
 
 One training step (Algorithm 1 of Gulrajani et al. 2017) is `train_step` below; its random
 draws come from a `Draws` object, so a test can pass in the draws gantry made.
+
+A class-conditional run (`[model.conditional]`) trains on the labels in data.safetensors:
+each real batch comes with its labels, each generated batch with labels drawn uniformly
+from the K classes, and the critic judges each batch with its own labels (the penalty's
+points with the real batch's). With an AC-GAN critic both losses add acgan_weight times
+the class cross-entropy: the critic's on the real and the generated batch, the
+generator's on its own (Odena et al. 2017).
 """
 
 import argparse
@@ -102,6 +109,26 @@ def g_loss(objective, fake, real):
     return -conjugate_of_output(divergence, fake).mean()
 
 
+def class_loss(class_logits, y):
+    """AC-GAN's class cross-entropy, -(1/n) sum_i log softmax(class_logits_i)[y_i]."""
+    return F.cross_entropy(class_logits, y)
+
+
+# --- the networks, with or without labels ------------------------------------------------
+
+
+def generate(g, z, y):
+    """G(z), or G(z, y) for a class-conditional generator (y not None)."""
+    return g(z) if y is None else g(z, y)
+
+
+def judge(d, x, y):
+    """`(logit, class_logits or None)`: D(x), or D(x, y) for a class-conditional critic;
+    only an AC-GAN critic gives class logits."""
+    out = d(x) if y is None else d(x, y)
+    return out if isinstance(out, tuple) else (out, None)
+
+
 # --- penalties ---------------------------------------------------------------------------
 
 
@@ -150,18 +177,35 @@ def penalty_loss(penalty, critic, real, fake, draws):
 
 class Draws:
     """This process's random draws: real batches (with replacement) from its shard of the
-    data, latent batches z ~ N(0, I), and uniform numbers for the penalties."""
+    data, each image mirrored left to right with probability 1/2 if the data asks for it,
+    with their labels (`labels` None for an unconditional run); latent batches
+    z ~ N(0, I); labels for generated batches, uniform over the `num_classes` classes; and
+    uniform numbers for the penalties."""
 
-    def __init__(self, data, batch, z_dim, seed, device):
-        self.data, self.batch, self.z_dim, self.device = data, batch, z_dim, device
+    def __init__(self, data, labels, num_classes, flip, batch, z_dim, seed, device):
+        self.data, self.labels, self.num_classes = data, labels, num_classes
+        self.flip, self.batch, self.z_dim, self.device = flip, batch, z_dim, device
         self.generator = torch.Generator().manual_seed(seed)
 
     def real(self):
+        """`(x, y)`, y None for an unconditional run."""
         i = torch.randint(len(self.data), (self.batch,), generator=self.generator)
-        return self.data[i].to(self.device)
+        x = self.data[i]
+        if self.flip:
+            mirrored = torch.rand(self.batch, generator=self.generator) < 0.5
+            x = torch.where(mirrored.view(per_sample_shape(x)), x.flip(-1), x)
+        y = None if self.labels is None else self.labels[i].to(self.device)
+        return x.to(self.device), y
 
     def z(self):
         return torch.randn(self.batch, self.z_dim, generator=self.generator).to(self.device)
+
+    def fake_labels(self):
+        """Classes for a generated batch, or None for an unconditional run."""
+        if self.labels is None:
+            return None
+        y = torch.randint(self.num_classes, (self.batch,), generator=self.generator)
+        return y.to(self.device)
 
     def uniform(self, shape):
         return torch.rand(shape, generator=self.generator).to(self.device)
@@ -177,6 +221,10 @@ class Run:
         config = settings["config"]
         self.config, self.g, self.d, self.ema = config, g, d, ema
         self.step = settings["step"]
+        conditional = config["model"].get("conditional") or {}
+        self.acgan_weight = (
+            conditional.get("acgan_weight", 1.0) if conditional.get("critic") == "acgan" else None
+        )
         o = config["optim"]
         adam = dict(betas=(o["beta1"], o["beta2"]), eps=1e-8, foreach=False)
         self.opt_g = torch.optim.Adam(g.parameters(), lr=o["g_lr"], **adam)
@@ -197,13 +245,23 @@ class Run:
     def critic_step(self, draws):
         """One critic update on a real batch and a generated one; returns its loss."""
         c = self.config
-        real = draws.real()
+        real, y_real = draws.real()
+        z, y_fake = draws.z(), draws.fake_labels()
         with torch.no_grad():
-            fake = self.g_train(draws.z())
-        loss = d_loss(c["objective"], self.d_train(real), self.d_train(fake))
-        penalty = penalty_loss(c["penalty"], self.d_train, real, fake, draws)
+            fake = generate(self.g_train, z, y_fake)
+        v_real, classes_real = judge(self.d_train, real, y_real)
+        v_fake, classes_fake = judge(self.d_train, fake, y_fake)
+        loss = d_loss(c["objective"], v_real, v_fake)
+
+        def critic(x):
+            return judge(self.d_train, x, y_real)[0]
+
+        penalty = penalty_loss(c["penalty"], critic, real, fake, draws)
         if penalty is not None:
             loss = loss + penalty
+        if self.acgan_weight is not None:
+            ce = class_loss(classes_real, y_real) + class_loss(classes_fake, y_fake)
+            loss = loss + ce * self.acgan_weight
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -216,11 +274,14 @@ class Run:
     def generator_step(self, draws):
         """One generator update against the (frozen) critic; returns its loss."""
         objective = self.config["objective"]
-        z = draws.z()
-        real = draws.real() if objective == "relativistic" else None
+        z, y_fake = draws.z(), draws.fake_labels()
+        real, y_real = draws.real() if objective == "relativistic" else (None, None)
         self.d.requires_grad_(False)
-        fake = self.d(self.g_train(z))
-        loss = g_loss(objective, fake, fake if real is None else self.d(real))
+        v_fake, classes_fake = judge(self.d, generate(self.g_train, z, y_fake), y_fake)
+        v_real = v_fake if real is None else judge(self.d, real, y_real)[0]
+        loss = g_loss(objective, v_fake, v_real)
+        if self.acgan_weight is not None:
+            loss = loss + class_loss(classes_fake, y_fake) * self.acgan_weight
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -323,6 +384,26 @@ def load_run(directory, device, distributed=False):
     return run, settings
 
 
+def load_data(path, config, num_classes):
+    """`(data, labels)` from data.safetensors: the samples `data` and, for a
+    class-conditional run, their classes `labels` (each < num_classes) as int64, else None."""
+    tensors = load_file(path)
+    if "data" not in tensors:
+        raise SystemExit(f"{path}: no tensor `data` (the training samples)")
+    data = tensors["data"]
+    if not config["model"].get("conditional"):
+        return data, None
+    if "labels" not in tensors:
+        raise SystemExit(f"{path}: no tensor `labels`, which a class-conditional run needs")
+    labels = tensors["labels"]
+    if labels.shape != (len(data),):
+        raise SystemExit(f"{path}: `labels` has shape {tuple(labels.shape)}, not ({len(data)},)")
+    labels = labels.long()
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise SystemExit(f"{path}: `labels` must hold classes 0 to {num_classes - 1}")
+    return data, labels
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=None,
@@ -346,10 +427,21 @@ def main():
     config = run.config
     if config["batch_size"] % world:
         raise SystemExit(f"batch_size {config['batch_size']} is not divisible by the {world} processes")
-    data = load_file(os.path.join(args.source, "data.safetensors"))["data"]
-    shard = data[rank::world]  # DistributedSampler's split, without padding
+    data, labels = load_data(
+        os.path.join(args.source, "data.safetensors"), config, settings["num_classes"]
+    )
+    shard = slice(rank, None, world)  # DistributedSampler's split, without padding
     seed = config["seed"] * 1000003 + run.step * 101 + rank
-    draws = Draws(shard, config["batch_size"] // world, config["model"]["z_dim"], seed, device)
+    draws = Draws(
+        data[shard],
+        None if labels is None else labels[shard],
+        settings["num_classes"],
+        config["data"].get("flip", False),
+        config["batch_size"] // world,
+        config["model"]["z_dim"],
+        seed,
+        device,
+    )
 
     end = config["steps"] if args.steps is None else min(config["steps"], run.step + args.steps)
     while run.step < end:
