@@ -111,6 +111,8 @@ class Critic(nn.Module):
             features = layer(features)
         logit = self.layers[-1](features)
         if self.embed is not None:
+            if y is None:
+                raise ValueError("a projection critic needs the labels: call it as d(x, y)")
             logit = logit + (self.embed(y) * features).sum(1, keepdim=True)
         if self.classifier is not None:
             return logit, self.classifier(features)
