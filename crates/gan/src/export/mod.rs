@@ -2,18 +2,25 @@
 //! training script, and networks trained in PyTorch loaded into a run.
 //!
 //! [`export`] writes, into one directory:
-//! - `models.py`: the run's generator and critic as `torch.nn.Sequential`s. Gantry's
-//!   parameter names are PyTorch's `state_dict` keys for the same module tree (children
-//!   `0`, `1`, …; spectral norm as `torch.nn.utils.parametrizations.spectral_norm`'s
-//!   `parametrizations.weight.original` and `parametrizations.weight.0._u` / `_v`), so the
-//!   networks load with `strict=True`. The file is a shared header followed by the
-//!   template of the run's model kind (`templates/<kind>.py`): a new kind is one template.
+//! - `models.py`: the run's generator and critic as `torch.nn.Sequential`s, or, for a
+//!   class-conditional run, as the header's `Generator` `G(z, y)` and `Critic` `D(x, y)`
+//!   (conditional batch norm `γ[y]·(x − μ)/√(σ² + ε) + β[y]` or a label embedding
+//!   concatenated to `z`; the projection `ψ(φ(x)) + ⟨embed(y), φ(x)⟩` or AC-GAN's class
+//!   logits `classifier(φ(x))`). Gantry's parameter names are PyTorch's `state_dict` keys
+//!   for the same module tree (children `0`, `1`, …, `embed`, `classifier`, a conditional
+//!   batch norm's `bn`, `gain`, `bias`; spectral norm as
+//!   `torch.nn.utils.parametrizations.spectral_norm`'s `parametrizations.weight.original`
+//!   and `parametrizations.weight.0._u` / `_v`), so the networks load with `strict=True`.
+//!   The file is a shared header followed by the template of the run's model kind
+//!   (`templates/<kind>.py`): a new kind is one template.
 //! - `generator.safetensors`, `critic.safetensors` (and `generator_ema.safetensors`):
 //!   every parameter and buffer of each network, keys without the checkpoint's `g.` / `d.`
 //!   prefix.
 //! - `optimizer.safetensors`: both Adams' state under the checkpoint's names.
-//! - `data.safetensors`, `config.toml`, `run.json`, `train.py` (gantry's training step in
-//!   PyTorch, single-process or under `torchrun` with DistributedDataParallel) and a
+//! - `data.safetensors` (the samples `data` and, for labelled data, their classes
+//!   `labels`), `config.toml`, `run.json` (the config, the step, the sample shape and the
+//!   class count), `train.py` (gantry's training step in PyTorch, conditional objective
+//!   included, single-process or under `torchrun` with DistributedDataParallel) and a
 //!   `README.md`.
 //!
 //! [`init_from`] is the way back: `generator.safetensors` / `critic.safetensors` written
@@ -22,7 +29,7 @@
 use std::path::{Path, PathBuf};
 
 use gantry_nn::checkpoint::write_atomic;
-use gantry_nn::{Checkpoint, Module, Named};
+use gantry_nn::{label_tensor, Checkpoint, Module, Named};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -69,13 +76,6 @@ pub fn models_py(model: &ModelConfig) -> String {
 /// `dir`, creating it; each file is written atomically. Returns the files written.
 /// Errors name the file.
 pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
-    if trainer.config.model.conditioning().is_some() {
-        return Err(
-            "export: class-conditional models ([model.conditional]) have no PyTorch \
-             template yet; only unconditional MLP and DCGAN runs can be exported"
-                .into(),
-        );
-    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let ck = trainer.checkpoint();
     let config = &trainer.config;
@@ -99,6 +99,7 @@ pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
         "format": "gantry-export-1",
         "step": trainer.step(),
         "sample_shape": trainer.data.sample_shape(),
+        "num_classes": trainer.data.num_classes(),
         "config": config,
         "config_toml": config.to_toml(),
     });
@@ -129,13 +130,19 @@ fn unprefixed(key: &str) -> &str {
     key.split_once('.').map_or(key, |(_, rest)| rest)
 }
 
-/// The training data as one tensor `data`: the data set, or [`TOY_SAMPLES`] draws of a toy
-/// distribution (from the run's seed).
+/// The training data as a tensor `data`: the data set, or [`TOY_SAMPLES`] draws of a toy
+/// distribution (from the run's seed); for a labelled data set also `labels` `[n]`, the
+/// class `k` of each sample as the value `k` (as [`label_tensor`] writes labels).
 fn data_file(trainer: &Trainer) -> Result<Checkpoint, String> {
     let mut out = Checkpoint::new();
     let data = match &trainer.data {
         Data::Samples(x) => x.clone(),
-        Data::Images { set, .. } => set.to_tensor().map_err(|e| format!("export: {e}"))?,
+        Data::Images { set, .. } => {
+            if let Some(labels) = &set.labels {
+                out.put("labels", &label_tensor::<f32>(labels));
+            }
+            set.to_tensor().map_err(|e| format!("export: {e}"))?
+        }
         Data::Toy(toy) => toy.sample(
             TOY_SAMPLES,
             &mut ChaCha8Rng::seed_from_u64(trainer.config.seed),

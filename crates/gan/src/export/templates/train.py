@@ -1,4 +1,4 @@
-"""Continues a gantry run in PyTorch: the same objective, penalty, n_critic, Adam, schedule
+"""Continues a gantry run in PyTorch: the same objective, penalty, n_critic, optimizers, schedule
 and EMA, from the exported weights and optimizer state, at the exported step.
 
 Written by `gantry export`. Run it in the export directory:
@@ -17,6 +17,13 @@ generator_ema.safetensors (for `gantry train --init-from`) into --out.
 
 One training step (Algorithm 1 of Gulrajani et al. 2017) is `train_step` below; its random
 draws come from a `Draws` object, so a test can pass in the draws gantry made.
+
+A class-conditional run (`[model.conditional]`) trains on the labels in data.safetensors:
+each real batch comes with its labels, each generated batch with labels drawn uniformly
+from the K classes, and the critic judges each batch with its own labels (the penalty's
+points with the real batch's). With an AC-GAN critic both losses add acgan_weight times
+the class cross-entropy: the critic's on the real and the generated batch, the
+generator's on its own (Odena et al. 2017).
 """
 
 import argparse
@@ -63,9 +70,19 @@ def conjugate_of_output(divergence, v):
     }[divergence]()
 
 
-def relativistic(a, b):
-    """RaSGAN (Jolicoeur-Martineau 2018): a should look more real than b on average."""
-    return F.softplus(-(a - b.mean())).mean() + F.softplus(b - a.mean()).mean()
+def relativistic(objective, a, b):
+    """The relativistic family (Jolicoeur-Martineau 2018) for the side whose samples `a`
+    should look more real than `b`: RaSGAN, RSGAN (pairwise), RaLSGAN, RaHingeGAN."""
+    if objective == "relativistic":
+        return F.softplus(-(a - b.mean())).mean() + F.softplus(b - a.mean()).mean()
+    if objective == "rsgan":
+        return F.softplus(-(a - b)).mean()
+    if objective == "ralsgan":
+        return (a - b.mean() - 1).square().mean() + (b - a.mean() + 1).square().mean()
+    return F.relu(1 - (a - b.mean())).mean() + F.relu(1 + (b - a.mean())).mean()  # rahinge
+
+
+RELATIVISTIC = ("relativistic", "rsgan", "ralsgan", "rahinge")
 
 
 def d_loss(objective, real, fake):
@@ -78,8 +95,8 @@ def d_loss(objective, real, fake):
         return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
     if objective == "least_squares":  # Mao et al. 2017
         return ((real - 1).square().mean() + fake.square().mean()) * 0.5
-    if objective == "relativistic":
-        return relativistic(real, fake)
+    if objective in RELATIVISTIC:
+        return relativistic(objective, real, fake)
     kind, divergence = objective.split(":")  # fgan:<d> or fgan-ns:<d>
     return -(critic_output(divergence, real).mean() - conjugate_of_output(divergence, fake).mean())
 
@@ -94,12 +111,32 @@ def g_loss(objective, fake, real):
         return -fake.mean()
     if objective == "least_squares":
         return (fake - 1).square().mean() * 0.5
-    if objective == "relativistic":
-        return relativistic(fake, real)
+    if objective in RELATIVISTIC:
+        return relativistic(objective, fake, real)
     kind, divergence = objective.split(":")
     if kind == "fgan-ns":
         return -critic_output(divergence, fake).mean()
     return -conjugate_of_output(divergence, fake).mean()
+
+
+def class_loss(class_logits, y):
+    """AC-GAN's class cross-entropy, -(1/n) sum_i log softmax(class_logits_i)[y_i]."""
+    return F.cross_entropy(class_logits, y)
+
+
+# --- the networks, with or without labels ------------------------------------------------
+
+
+def generate(g, z, y):
+    """G(z), or G(z, y) for a class-conditional generator (y not None)."""
+    return g(z) if y is None else g(z, y)
+
+
+def judge(d, x, y):
+    """`(logit, class_logits or None)`: D(x), or D(x, y) for a class-conditional critic;
+    only an AC-GAN critic gives class logits."""
+    out = d(x) if y is None else d(x, y)
+    return out if isinstance(out, tuple) else (out, None)
 
 
 # --- penalties ---------------------------------------------------------------------------
@@ -150,18 +187,35 @@ def penalty_loss(penalty, critic, real, fake, draws):
 
 class Draws:
     """This process's random draws: real batches (with replacement) from its shard of the
-    data, latent batches z ~ N(0, I), and uniform numbers for the penalties."""
+    data, each image mirrored left to right with probability 1/2 if the data asks for it,
+    with their labels (`labels` None for an unconditional run); latent batches
+    z ~ N(0, I); labels for generated batches, uniform over the `num_classes` classes; and
+    uniform numbers for the penalties."""
 
-    def __init__(self, data, batch, z_dim, seed, device):
-        self.data, self.batch, self.z_dim, self.device = data, batch, z_dim, device
+    def __init__(self, data, labels, num_classes, flip, batch, z_dim, seed, device):
+        self.data, self.labels, self.num_classes = data, labels, num_classes
+        self.flip, self.batch, self.z_dim, self.device = flip, batch, z_dim, device
         self.generator = torch.Generator().manual_seed(seed)
 
     def real(self):
+        """`(x, y)`, y None for an unconditional run."""
         i = torch.randint(len(self.data), (self.batch,), generator=self.generator)
-        return self.data[i].to(self.device)
+        x = self.data[i]
+        if self.flip:
+            mirrored = torch.rand(self.batch, generator=self.generator) < 0.5
+            x = torch.where(mirrored.view(per_sample_shape(x)), x.flip(-1), x)
+        y = None if self.labels is None else self.labels[i].to(self.device)
+        return x.to(self.device), y
 
     def z(self):
         return torch.randn(self.batch, self.z_dim, generator=self.generator).to(self.device)
+
+    def fake_labels(self):
+        """Classes for a generated batch, or None for an unconditional run."""
+        if self.labels is None:
+            return None
+        y = torch.randint(self.num_classes, (self.batch,), generator=self.generator)
+        return y.to(self.device)
 
     def uniform(self, shape):
         return torch.rand(shape, generator=self.generator).to(self.device)
@@ -177,10 +231,13 @@ class Run:
         config = settings["config"]
         self.config, self.g, self.d, self.ema = config, g, d, ema
         self.step = settings["step"]
+        conditional = config["model"].get("conditional") or {}
+        self.acgan_weight = (
+            conditional.get("acgan_weight", 1.0) if conditional.get("critic") == "acgan" else None
+        )
         o = config["optim"]
-        adam = dict(betas=(o["beta1"], o["beta2"]), eps=1e-8, foreach=False)
-        self.opt_g = torch.optim.Adam(g.parameters(), lr=o["g_lr"], **adam)
-        self.opt_d = torch.optim.Adam(d.parameters(), lr=o["d_lr"], **adam)
+        self.opt_g = optimizer(o.get("g", "adam"), g, o["g_lr"], o)
+        self.opt_d = optimizer(o.get("d", "adam"), d, o["d_lr"], o)
         # Under torchrun the critic's and the generator's updates go through DDP, which
         # averages their gradients over the processes; the generator step calls the plain
         # critic, whose parameters are frozen there.
@@ -188,22 +245,40 @@ class Run:
         self.g_train, self.d_train = wrap(g), wrap(d)
 
     def set_learning_rates(self):
-        """The schedule: constant, or lr * (1 - t/T) at step t of T (linear)."""
-        o, total = self.config["optim"], max(self.config["steps"], 1)
-        factor = 1 - self.step / total if o["schedule"] == "linear" else 1.0
-        self.opt_g.param_groups[0]["lr"] = o["g_lr"] * factor
-        self.opt_d.param_groups[0]["lr"] = o["d_lr"] * factor
+        """lr * w(t) * d(t) at step t of T: warm-up w(t) = min(1, (t + 1)/W) over W steps
+        (1 when W = 0), decay d(t) = 1 (constant), 1 - t/T (linear) or
+        (1 + cos(pi t/T))/2 (cosine)."""
+        o, t, total = self.config["optim"], self.step, max(self.config["steps"], 1)
+        warmup = o.get("warmup", 0)
+        warm = min(1.0, (t + 1) / warmup) if warmup > 0 else 1.0
+        decay = {
+            "constant": 1.0,
+            "linear": 1 - t / total,
+            "cosine": 0.5 * (1 + math.cos(math.pi * t / total)),
+        }[o["schedule"]]
+        self.opt_g.param_groups[0]["lr"] = o["g_lr"] * warm * decay
+        self.opt_d.param_groups[0]["lr"] = o["d_lr"] * warm * decay
 
     def critic_step(self, draws):
         """One critic update on a real batch and a generated one; returns its loss."""
         c = self.config
-        real = draws.real()
+        real, y_real = draws.real()
+        z, y_fake = draws.z(), draws.fake_labels()
         with torch.no_grad():
-            fake = self.g_train(draws.z())
-        loss = d_loss(c["objective"], self.d_train(real), self.d_train(fake))
-        penalty = penalty_loss(c["penalty"], self.d_train, real, fake, draws)
+            fake = generate(self.g_train, z, y_fake)
+        v_real, classes_real = judge(self.d_train, real, y_real)
+        v_fake, classes_fake = judge(self.d_train, fake, y_fake)
+        loss = d_loss(c["objective"], v_real, v_fake)
+
+        def critic(x):
+            return judge(self.d_train, x, y_real)[0]
+
+        penalty = penalty_loss(c["penalty"], critic, real, fake, draws)
         if penalty is not None:
             loss = loss + penalty
+        if self.acgan_weight is not None:
+            ce = class_loss(classes_real, y_real) + class_loss(classes_fake, y_fake)
+            loss = loss + ce * self.acgan_weight
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -216,11 +291,14 @@ class Run:
     def generator_step(self, draws):
         """One generator update against the (frozen) critic; returns its loss."""
         objective = self.config["objective"]
-        z = draws.z()
-        real = draws.real() if objective == "relativistic" else None
+        z, y_fake = draws.z(), draws.fake_labels()
+        real, y_real = draws.real() if objective in RELATIVISTIC else (None, None)
         self.d.requires_grad_(False)
-        fake = self.d(self.g_train(z))
-        loss = g_loss(objective, fake, fake if real is None else self.d(real))
+        v_fake, classes_fake = judge(self.d, generate(self.g_train, z, y_fake), y_fake)
+        v_real = v_fake if real is None else judge(self.d, real, y_real)[0]
+        loss = g_loss(objective, v_fake, v_real)
+        if self.acgan_weight is not None:
+            loss = loss + class_loss(classes_fake, y_fake) * self.acgan_weight
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -228,10 +306,11 @@ class Run:
         return loss.item()
 
     def update_ema(self):
-        """theta_ema <- beta * theta_ema + (1 - beta) * theta; buffers copied."""
+        """theta_ema <- beta * theta_ema + (1 - beta) * theta, with beta = 0 (a copy) before
+        step ema_start; buffers copied."""
         if self.ema is None:
             return
-        beta = self.config["ema"]
+        beta = self.config["ema"] if self.step >= self.config.get("ema_start", 0) else 0.0
         with torch.no_grad():
             for e, p in zip(self.ema.parameters(), self.g.parameters()):
                 e.mul_(beta).add_(p, alpha=1 - beta)
@@ -252,27 +331,48 @@ class Run:
 # --- gantry's checkpoint names ---------------------------------------------------------------
 
 
-def restore_adam(opt, module, state, prefix):
-    """Adam's moments from gantry's `{prefix}.{param}.exp_avg(_sq)` and `{prefix}.step`."""
+def optimizer(kind, module, lr, o):
+    """torch.optim's `kind` (adam, rmsprop, sgd) for `module`, with gantry's settings:
+    Adam's betas from the config, PyTorch's defaults otherwise."""
+    params = module.parameters()
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(o["beta1"], o["beta2"]), eps=1e-8, foreach=False)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8, foreach=False)
+    return torch.optim.SGD(params, lr=lr, foreach=False)
+
+
+# The state gantry's checkpoint holds per parameter, and the part of it PyTorch keeps with
+# these settings (RMSprop without momentum or centering, SGD without momentum).
+GANTRY_SLOTS = {
+    "adam": ("exp_avg", "exp_avg_sq"),
+    "rmsprop": ("square_avg", "momentum_buffer", "grad_avg"),
+    "sgd": ("momentum_buffer",),
+}
+TORCH_SLOTS = {"adam": ("exp_avg", "exp_avg_sq"), "rmsprop": ("square_avg",), "sgd": ()}
+
+
+def restore_optimizer(opt, kind, module, state, prefix):
+    """The optimizer's state from gantry's `{prefix}.{param}.{slot}` and `{prefix}.step`."""
     step = state[f"{prefix}.step"].item()
-    if step == 0:
+    if step == 0 or not TORCH_SLOTS[kind]:
         return
     for name, p in module.named_parameters():
-        opt.state[p] = {
-            "step": torch.tensor(float(step)),
-            "exp_avg": state[f"{prefix}.{name}.exp_avg"].to(p.device).clone(),
-            "exp_avg_sq": state[f"{prefix}.{name}.exp_avg_sq"].to(p.device).clone(),
-        }
+        opt.state[p] = {"step": torch.tensor(float(step))}
+        for slot in TORCH_SLOTS[kind]:
+            opt.state[p][slot] = state[f"{prefix}.{name}.{slot}"].to(p.device).clone()
 
 
-def adam_state(opt, module, prefix):
-    """The inverse of `restore_adam`."""
-    out, step = {}, 0.0
+def optimizer_state(opt, kind, module, prefix, updates):
+    """The inverse of `restore_optimizer`; slots PyTorch does not keep are zeros, and the
+    step is `updates` where PyTorch does not count (SGD)."""
+    out, step = {}, float(updates)
     for name, p in module.named_parameters():
         s = opt.state.get(p, {})
         step = float(s.get("step", step))
-        out[f"{prefix}.{name}.exp_avg"] = s.get("exp_avg", torch.zeros_like(p))
-        out[f"{prefix}.{name}.exp_avg_sq"] = s.get("exp_avg_sq", torch.zeros_like(p))
+        for slot in GANTRY_SLOTS[kind]:
+            value = s.get(slot)
+            out[f"{prefix}.{name}.{slot}"] = value if value is not None else torch.zeros_like(p)
     out[f"{prefix}.step"] = torch.tensor(step)
     return out
 
@@ -297,8 +397,10 @@ def save(run, settings, out):
     tensors = {**float32_state(run.g, "g."), **float32_state(run.d, "d.")}
     if run.ema is not None:
         tensors.update(float32_state(run.ema, "g_ema."))
-    tensors.update(adam_state(run.opt_g, run.g, "opt_g"))
-    tensors.update(adam_state(run.opt_d, run.d, "opt_d"))
+    o = run.config["optim"]
+    g_updates, d_updates = run.step, run.step * run.config["n_critic"]
+    tensors.update(optimizer_state(run.opt_g, o.get("g", "adam"), run.g, "opt_g", g_updates))
+    tensors.update(optimizer_state(run.opt_d, o.get("d", "adam"), run.d, "opt_d", d_updates))
     # gantry resumes its own random stream from the start (position 0): the draws made
     # here are PyTorch's, not gantry's.
     meta = {"step": str(run.step), "rng_word_pos": "0", "format": "gantry-trainer-1",
@@ -318,9 +420,30 @@ def load_run(directory, device, distributed=False):
     ema = ema.to(device) if ema is not None else None
     run = Run(settings, g, d, ema, device, distributed)
     state = load_file(os.path.join(directory, "optimizer.safetensors"))
-    restore_adam(run.opt_g, g, state, "opt_g")
-    restore_adam(run.opt_d, d, state, "opt_d")
+    o = settings["config"]["optim"]
+    restore_optimizer(run.opt_g, o.get("g", "adam"), g, state, "opt_g")
+    restore_optimizer(run.opt_d, o.get("d", "adam"), d, state, "opt_d")
     return run, settings
+
+
+def load_data(path, config, num_classes):
+    """`(data, labels)` from data.safetensors: the samples `data` and, for a
+    class-conditional run, their classes `labels` (each < num_classes) as int64, else None."""
+    tensors = load_file(path)
+    if "data" not in tensors:
+        raise SystemExit(f"{path}: no tensor `data` (the training samples)")
+    data = tensors["data"]
+    if not config["model"].get("conditional"):
+        return data, None
+    if "labels" not in tensors:
+        raise SystemExit(f"{path}: no tensor `labels`, which a class-conditional run needs")
+    labels = tensors["labels"]
+    if labels.shape != (len(data),):
+        raise SystemExit(f"{path}: `labels` has shape {tuple(labels.shape)}, not ({len(data)},)")
+    labels = labels.long()
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise SystemExit(f"{path}: `labels` must hold classes 0 to {num_classes - 1}")
+    return data, labels
 
 
 def main():
@@ -346,10 +469,21 @@ def main():
     config = run.config
     if config["batch_size"] % world:
         raise SystemExit(f"batch_size {config['batch_size']} is not divisible by the {world} processes")
-    data = load_file(os.path.join(args.source, "data.safetensors"))["data"]
-    shard = data[rank::world]  # DistributedSampler's split, without padding
+    data, labels = load_data(
+        os.path.join(args.source, "data.safetensors"), config, settings["num_classes"]
+    )
+    shard = slice(rank, None, world)  # DistributedSampler's split, without padding
     seed = config["seed"] * 1000003 + run.step * 101 + rank
-    draws = Draws(shard, config["batch_size"] // world, config["model"]["z_dim"], seed, device)
+    draws = Draws(
+        data[shard],
+        None if labels is None else labels[shard],
+        settings["num_classes"],
+        config["data"].get("flip", False),
+        config["batch_size"] // world,
+        config["model"]["z_dim"],
+        seed,
+        device,
+    )
 
     end = config["steps"] if args.steps is None else min(config["steps"], run.step + args.steps)
     while run.step < end:
