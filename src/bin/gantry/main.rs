@@ -1,5 +1,5 @@
 //! The `gantry` command line: `demo` (the default), `train`, `configs`, `sample`, `eval`,
-//! `export`, `bench`.
+//! `export`, `reproduce`, `bench`.
 
 mod bench;
 mod configs;
@@ -135,7 +135,7 @@ enum Command {
         /// Comma-separated seeds (default: 0,1,2 for toy configs, 0 for image configs).
         #[arg(long, value_delimiter = ',')]
         seeds: Option<Vec<u64>>,
-        /// The quick set: demo, fgan-kl and digits-sngan-hinge, shortened (a few minutes).
+        /// The quick set: demo, fgan-kl and digits-sngan-hinge shortened, and two image configs after one step (a few minutes).
         #[arg(long)]
         quick: bool,
         /// Overrides every config's steps.

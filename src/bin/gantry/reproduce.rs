@@ -4,7 +4,8 @@
 //!
 //! Toy configs run with seeds 0, 1, 2 and image configs with seed 0 unless `--seeds` says
 //! otherwise. `--quick` runs [`QUICK`]: three configs shortened to what the default test
-//! suite asserts (`crates/gan/tests/learning.rs`), in a few minutes on 2 cores.
+//! suite asserts (`crates/gan/tests/learning.rs`) and two image configs after one step (the
+//! untrained contrast), in a few minutes on 2 cores.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,11 +19,14 @@ use serde_json::Value;
 use crate::configs::STANDARD;
 use crate::results::{self, Record};
 
-/// The quick set: each config with the overrides that shorten it.
+/// The quick set: each config with the overrides that shorten it. The 1-step runs are the
+/// untrained contrast for the image metrics (digits, Fashion-MNIST).
 pub const QUICK: &[(&str, &[&str])] = &[
     ("demo", &["steps=500"]),
     ("fgan-kl", &["steps=1500"]),
     ("digits-sngan-hinge", &["steps=300"]),
+    ("digits-dcgan-ns", &["steps=1"]),
+    ("fashion-sngan-hinge", &["steps=1"]),
 ];
 
 /// Generated images the feature metrics of an image run are measured on.
