@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use gantry::gan::data::Data;
+use gantry::gan::data::{Data, DataConfig, ImageSet};
 use gantry::gan::export::init_from as init_networks;
 use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples};
 use gantry::gan::train::memory::{parse_bytes, sampling_bytes, Budget};
@@ -258,7 +258,10 @@ pub fn sample(
     })?;
     let config =
         TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
-    let data = Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?;
+    let data = match shape_of_images(&ck, &config) {
+        Some(data) => data,
+        None => Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?,
+    };
     let shape = data.sample_shape();
     // A scatter plot holds as many real points as samples, and each set again as a list.
     let copies = if shape == [2] { 4 } else { 1 };
@@ -290,6 +293,25 @@ pub fn sample(
     plot_samples(&trainer.data, &samples, out).map_err(|e| e.to_string())?;
     println!("wrote {n} samples to {}", out.display());
     Ok(())
+}
+
+/// For a run on images, the image shape and class count the checkpoint records, as data
+/// with no images: sampling then needs neither the data nor its path (toy data, cheap to
+/// make, is drawn beside 2-D samples; a checkpoint without the record loads the data).
+fn shape_of_images(ck: &Checkpoint, config: &TrainConfig) -> Option<Data> {
+    if matches!(config.data, DataConfig::Toy(_)) {
+        return None;
+    }
+    let shape: Vec<usize> = serde_json::from_str(ck.meta("sample_shape")?).ok()?;
+    let classes: usize = ck.meta("num_classes")?.parse().ok()?;
+    let [c, h, w] = shape[..] else {
+        return None;
+    };
+    Some(Data::Images {
+        set: ImageSet::shape_only([c, h, w], classes),
+        flip: false,
+        description: format!("{} (shape from the checkpoint)", config.data.name()),
+    })
 }
 
 /// `n` samples from the (EMA) generator, drawn [`SAMPLE_CHUNK`] at a time: the same noise

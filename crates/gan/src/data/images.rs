@@ -77,6 +77,18 @@ impl ImageSet {
         Ok(Tensor::from_vec(out, &[indices.len(), c, h, w]))
     }
 
+    /// A set with no images that carries the image shape `[c, h, w]` and the class count
+    /// of one: what a generator needs to be built and sampled, from a checkpoint alone.
+    pub fn shape_only([c, h, w]: [usize; 3], num_classes: usize) -> ImageSet {
+        ImageSet {
+            pixels: Vec::new(),
+            shape: [0, c, h, w],
+            max_value: u8::MAX,
+            labels: (num_classes > 0).then(Vec::new),
+            num_classes,
+        }
+    }
+
     /// Every image as `f32` `[n, c, h, w]` in [−1, 1] (for metrics over the whole set); an
     /// error if the `f32` copy (four times the set's bytes) cannot be allocated.
     pub fn to_tensor(&self) -> Result<Tensor<f32>, AllocError> {

@@ -400,7 +400,8 @@ impl Trainer {
     }
 
     /// Everything needed to resume: weights, buffers, optimizer state, step, RNG position
-    /// and the config.
+    /// and the config; and, so that sampling needs no data, the shape of one sample
+    /// (`sample_shape`, JSON) and the number of classes (`num_classes`).
     pub fn checkpoint(&self) -> Checkpoint {
         let mut ck = Checkpoint::new();
         for (name, p) in self.state() {
@@ -410,6 +411,9 @@ impl Trainer {
         ck.set_meta("rng_word_pos", self.rng.get_word_pos().to_string());
         ck.set_meta("config", self.config.to_toml());
         ck.set_meta("format", "gantry-trainer-1");
+        let shape = serde_json::to_string(&self.data.sample_shape()).expect("a shape serializes");
+        ck.set_meta("sample_shape", shape);
+        ck.set_meta("num_classes", self.data.num_classes().to_string());
         ck
     }
 
