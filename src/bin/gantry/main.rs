@@ -83,8 +83,8 @@ enum Command {
         /// Seed of the latent noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Draw only this class (conditional models; by default they cycle through the
-        /// classes).
+        /// Draw only this class (conditional models; by default row r of the grid shows
+        /// class r mod K).
         #[arg(long)]
         class: Option<u32>,
     },

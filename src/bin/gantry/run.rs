@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use gantry::gan::data::{Data, DataConfig, ImageSet};
 use gantry::gan::export::init_from as init_networks;
-use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples};
+use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples, GRID_COLUMNS};
 use gantry::gan::train::memory::{parse_bytes, sampling_bytes, Budget};
 use gantry::gan::train::run_lock::RunLock;
 use gantry::gan::train::trainer::generate;
@@ -274,7 +274,9 @@ pub fn sample(
         .restore(&ck)
         .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
     let labels = match class {
-        None => trainer.cycling_labels(n),
+        None => trainer
+            .cycling_labels(n.div_ceil(GRID_COLUMNS))
+            .map(|classes| row_labels(&classes, n)),
         Some(k) if trainer.config.model.conditioning().is_none() => {
             return Err(format!(
                 "--class {k}: {} holds an unconditional model (no [model.conditional])",
@@ -293,6 +295,12 @@ pub fn sample(
     plot_samples(&trainer.data, &samples, out).map_err(|e| e.to_string())?;
     println!("wrote {n} samples to {}", out.display());
     Ok(())
+}
+
+/// The labels of `n` samples drawn into a grid of [`GRID_COLUMNS`] columns, row `r` all of
+/// class `row_classes[r]`.
+fn row_labels(row_classes: &[u32], n: usize) -> Vec<u32> {
+    (0..n).map(|i| row_classes[i / GRID_COLUMNS]).collect()
 }
 
 /// For a run on images, the image shape and class count the checkpoint records, as data
@@ -343,4 +351,17 @@ fn sample_in_chunks(
         done += rows;
     }
     Ok(Tensor::from_vec(values, &shape))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_grid_row_is_one_class() {
+        let labels = row_labels(&[0, 1, 2], 20);
+        assert_eq!(labels[..8], [0; 8]);
+        assert_eq!(labels[8..16], [1; 8]);
+        assert_eq!(labels[16..], [2; 4]);
+    }
 }

@@ -15,11 +15,14 @@ use crate::train::trainer::{critic_values, StepLog, Trainer};
 
 const DATA_GRAY: [u8; 3] = [150, 150, 150];
 
+/// Images per row of a sample grid.
+pub const GRID_COLUMNS: usize = 8;
+
 /// Draws a sample picture to `path`: an image grid for images, samples over the data for
 /// 2-D data, and the two densities (histograms) for 1-D data.
 pub fn plot_samples(data: &Data, samples: &Tensor<f32>, path: &Path) -> Result<(), PlotError> {
     match data.sample_shape().as_slice() {
-        [1, _, _] | [3, _, _] => image_grid(samples, 8, 4, path),
+        [1, _, _] | [3, _, _] => image_grid(samples, GRID_COLUMNS, 4, path),
         [2] => {
             let real = data_beside(data, samples)?;
             let (r, s) = (real.to_vec(), samples.to_vec());
