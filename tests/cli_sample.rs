@@ -1,5 +1,5 @@
-//! `gantry sample` needs the checkpoint alone: a run on IDX files samples after its data is
-//! deleted, conditional (`--class K`) or not.
+//! `gantry sample` and `gantry interpolate` need the checkpoint alone: a run on IDX files
+//! samples after its data is deleted, conditional (`--class K`) or not.
 
 mod common;
 
@@ -95,4 +95,56 @@ fn sampling_needs_the_checkpoint_alone() {
     let out = sample(&["--class", "4"], &dir.join("four.png"));
     assert_one_line_error(&out, &["--class 4", "classes 0..4"]);
     assert!(!dir.join("four.png").exists());
+
+    // 4 interpolations of 5 steps: a grid of 5 x 4 tiles of 8x8 pixels drawn 4x, framed
+    // by 2-pixel lines: 5·32 + 2·6 = 172 wide, 4·32 + 2·5 = 138 high.
+    let png = dir.join("interpolate.png");
+    let interpolate = |extra: &[&str]| {
+        gantry()
+            .args(["interpolate", "--checkpoint"])
+            .arg(&checkpoint)
+            .arg("--out")
+            .arg(&png)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = interpolate(&["--rows", "4", "--steps", "5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (172, 138), "IHDR width and height");
+    std::fs::remove_file(&png).unwrap();
+    let out = interpolate(&["--steps", "1"]);
+    assert_one_line_error(&out, &["--steps must be in 2..=64"]);
+    assert!(!png.exists());
+}
+
+#[test]
+fn interpolating_a_toy_run_is_refused_in_one_line() {
+    let dir = scratch("interpolate-toy");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/ring8-sn-hinge.toml");
+    let out = train(&config, &dir)
+        .args(["--set", "steps=1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = dir.join("i.png");
+    let out = gantry()
+        .args(["interpolate", "--checkpoint"])
+        .arg(dir.join("checkpoint.safetensors"))
+        .arg("--out")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["toy data", "gantry interpolate draws image grids"]);
+    assert!(!png.exists());
 }

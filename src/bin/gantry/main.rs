@@ -1,10 +1,11 @@
 //! The `gantry` command line: `demo` (the default), `train`, `configs`, `sample`, `eval`,
-//! `export`, `reproduce`, `bench`.
+//! `interpolate`, `export`, `reproduce`, `bench`.
 
 mod bench;
 mod configs;
 mod eval;
 mod export;
+mod interpolate;
 mod progress;
 mod reproduce;
 mod results;
@@ -108,6 +109,25 @@ enum Command {
         /// the new one is complete).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Draws rows of spherical interpolations between random latents as an image grid (a
+    /// conditional model keeps one class per row).
+    Interpolate {
+        /// A checkpoint written by `gantry train` (of an image model).
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The PNG to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Interpolations (rows of the grid).
+        #[arg(long, default_value_t = 8)]
+        rows: usize,
+        /// Images per interpolation, both ends included.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Seed of the latents.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Writes a run as PyTorch: models.py, the weights as safetensors, train.py (the same
     /// training, also under torchrun with DistributedDataParallel) and a README.
@@ -234,6 +254,13 @@ fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
             seed,
             out,
         } => eval::eval(&checkpoint, n, ema, seed, out.as_deref(), budget),
+        Command::Interpolate {
+            checkpoint,
+            out,
+            rows,
+            steps,
+            seed,
+        } => interpolate::interpolate(&checkpoint, &out, (rows, steps), seed),
         Command::Export {
             checkpoint,
             config,

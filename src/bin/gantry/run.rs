@@ -249,19 +249,7 @@ pub fn sample(
     if n == 0 {
         return Err("--n must be at least 1".into());
     }
-    let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
-    let text = ck.meta("config").ok_or_else(|| {
-        format!(
-            "{}: not a gantry training checkpoint (no config inside)",
-            checkpoint.display()
-        )
-    })?;
-    let config =
-        TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
-    let data = match shape_of_images(&ck, &config) {
-        Some(data) => data,
-        None => Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?,
-    };
+    let (ck, config, data) = load_for_sampling(checkpoint)?;
     let shape = data.sample_shape();
     // A scatter plot holds as many real points as samples, and each set again as a list.
     let copies = if shape == [2] { 4 } else { 1 };
@@ -301,6 +289,25 @@ pub fn sample(
 /// class `row_classes[r]`.
 fn row_labels(row_classes: &[u32], n: usize) -> Vec<u32> {
     (0..n).map(|i| row_classes[i / GRID_COLUMNS]).collect()
+}
+
+/// A checkpoint, its config and the data its generator needs (the recorded image shape, or
+/// the data itself for toy runs and checkpoints without the record).
+pub fn load_for_sampling(checkpoint: &Path) -> Result<(Checkpoint, TrainConfig, Data), String> {
+    let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
+    let text = ck.meta("config").ok_or_else(|| {
+        format!(
+            "{}: not a gantry training checkpoint (no config inside)",
+            checkpoint.display()
+        )
+    })?;
+    let config =
+        TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    let data = match shape_of_images(&ck, &config) {
+        Some(data) => data,
+        None => Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?,
+    };
+    Ok((ck, config, data))
 }
 
 /// For a run on images, the image shape and class count the checkpoint records, as data

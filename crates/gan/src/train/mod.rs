@@ -15,6 +15,7 @@
 pub mod config;
 pub mod error;
 pub mod evaluation;
+pub mod interpolation;
 pub mod memory;
 pub mod models;
 pub mod optim;

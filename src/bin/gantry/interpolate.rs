@@ -1,0 +1,63 @@
+//! `gantry interpolate`: an image grid whose rows walk through latent space, each from one
+//! random latent to another along the great circle (`gantry_gan::train::interpolation`).
+//! A class-conditional model keeps one class per row: row r shows class r mod K.
+
+use std::path::Path;
+
+use gantry::gan::plot::image_grid;
+use gantry::gan::train::interpolation::interpolation_rows;
+use gantry::gan::train::trainer::generate;
+use gantry::gan::Trainer;
+use gantry::tensor::Tensor;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::run::load_for_sampling;
+
+/// The most rows, and steps per row, of a grid.
+const MAX_SIDE: usize = 64;
+
+/// Draws `rows` interpolations of `steps` images each (latents from `seed`) from the
+/// checkpoint's (EMA) generator into the PNG `out`.
+pub fn interpolate(
+    checkpoint: &Path,
+    out: &Path,
+    (rows, steps): (usize, usize),
+    seed: u64,
+) -> Result<(), String> {
+    if !(1..=MAX_SIDE).contains(&rows) {
+        return Err(format!("--rows must be in 1..={MAX_SIDE}, got {rows}"));
+    }
+    if !(2..=MAX_SIDE).contains(&steps) {
+        return Err(format!("--steps must be in 2..={MAX_SIDE}, got {steps}"));
+    }
+    let (ck, config, data) = load_for_sampling(checkpoint)?;
+    if data.images().is_none() {
+        return Err(format!(
+            "{}: trained on toy data ({}); gantry interpolate draws image grids",
+            checkpoint.display(),
+            config.data.name()
+        ));
+    }
+    let mut trainer = Trainer::with_data(config, data).map_err(|e| e.to_string())?;
+    trainer
+        .restore(&ck)
+        .map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+    let z_dim = trainer.config.model.z_dim();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let starts = Tensor::randn(&[rows, z_dim], &mut rng);
+    let ends = Tensor::randn(&[rows, z_dim], &mut rng);
+    let z = interpolation_rows(&starts, &ends, steps);
+    let labels = trainer.cycling_labels(rows).map(|classes| {
+        (0..rows * steps)
+            .map(|i| classes[i / steps])
+            .collect::<Vec<_>>()
+    });
+    let images = generate(trainer.sampler(), &z, labels.as_deref());
+    image_grid(&images, steps, 4, out).map_err(|e| e.to_string())?;
+    println!(
+        "wrote {rows} interpolations of {steps} steps to {}",
+        out.display()
+    );
+    Ok(())
+}
