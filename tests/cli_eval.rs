@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_one_line_error, gantry, scratch, train};
+use common::{assert_one_line_error, assert_success, gantry, scratch, train};
 
 /// A shipped config by name.
 fn config(name: &str) -> PathBuf {
@@ -21,11 +21,7 @@ fn two_steps(name: &str, dir: &Path) -> PathBuf {
         .args(["--set", "steps=2"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     dir.join("checkpoint.safetensors")
 }
 
@@ -45,11 +41,7 @@ fn eval_prints_every_metric_and_writes_the_same_line_to_out() {
     let ck = two_steps("digits-sngan-hinge", &dir);
     let file = dir.join("metrics.json");
     let out = eval(&ck, &["--out", file.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout);
     let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -133,11 +125,7 @@ fn training_on_images_logs_the_feature_metrics_at_each_evaluation() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let evaluations: Vec<serde_json::Value> = std::fs::read_to_string(dir.join("log.jsonl"))
         .unwrap()
         .lines()

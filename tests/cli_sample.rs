@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_one_line_error, gantry, scratch, train};
+use common::{assert_one_line_error, assert_success, gantry, scratch, train};
 
 /// Writes `n` 8x8 IDX images (pixel `(i + 3k) mod 256` of image `k`) and their labels
 /// `k mod 4` into `dir`.
@@ -62,11 +62,7 @@ fn sampling_needs_the_checkpoint_alone() {
     std::fs::write(&config_path, config(&data)).unwrap();
     let run = dir.join("run");
     let out = train(&config_path, &run).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     std::fs::remove_dir_all(&data).unwrap();
 
     let checkpoint = run.join("checkpoint.safetensors");
@@ -83,11 +79,7 @@ fn sampling_needs_the_checkpoint_alone() {
     for (extra, name) in [(&[][..], "all.png"), (&["--class", "3"][..], "three.png")] {
         let png = dir.join(name);
         let out = sample(extra, &png);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let bytes = std::fs::read(&png).unwrap();
         assert_eq!(&bytes[1..4], b"PNG");
     }
@@ -110,11 +102,7 @@ fn sampling_needs_the_checkpoint_alone() {
             .unwrap()
     };
     let out = interpolate(&["--rows", "4", "--steps", "5"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let bytes = std::fs::read(&png).unwrap();
     let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
     assert_eq!((be(16), be(20)), (172, 138), "IHDR width and height");
@@ -132,11 +120,7 @@ fn interpolating_a_toy_run_is_refused_in_one_line() {
         .args(["--set", "steps=1"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let png = dir.join("i.png");
     let out = gantry()
         .args(["interpolate", "--checkpoint"])

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{assert_one_line_error, gantry, scratch};
+use common::{assert_one_line_error, assert_success, gantry, scratch};
 
 /// The repository's root.
 fn root() -> &'static Path {
@@ -19,11 +19,7 @@ fn the_readme_and_config_headers_are_what_the_records_give() {
         .args(["reproduce", "--render-only", "--check"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 /// `x̄ ± s` (sample standard deviation) of two values, written out.
@@ -61,11 +57,7 @@ fn a_reproduction_writes_records_and_regenerates_the_tables_and_headers() {
     let out = args(&["--configs", "fgan-kl", "--seeds", "0,1", "--steps", "40"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 
     let record = |seed: u64| -> serde_json::Value {
         let path = results
@@ -106,11 +98,7 @@ fn a_reproduction_writes_records_and_regenerates_the_tables_and_headers() {
 
     // The regenerated files agree with the records; a hand edit does not.
     let check = args(&["--render-only", "--check"]).output().unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_success(&check);
     std::fs::write(dir.join("README.md"), readme.replace(&expected, "W1 0.001")).unwrap();
     let check = args(&["--render-only", "--check"]).output().unwrap();
     assert_one_line_error(&check, &["README.md", "gantry reproduce --render-only"]);

@@ -42,6 +42,16 @@ pub fn train(config: &Path, out: &Path) -> Command {
     cmd
 }
 
+/// Asserts that a command succeeded, showing its stderr if not.
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit status {:?}; stderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A failure the way a user should see it: exit status 1 (not a panic's 101, not a signal)
 /// and exactly one line on stderr, `error: …`, containing every one of `needles`. Returns
 /// the line.

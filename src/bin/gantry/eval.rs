@@ -11,9 +11,8 @@ use gantry::gan::metrics::FeatureNet;
 use gantry::gan::train::memory::Budget;
 use gantry::gan::train::models::Generator;
 use gantry::gan::train::trainer::generate;
-use gantry::gan::{TrainConfig, Trainer};
+use gantry::gan::Trainer;
 use gantry::nn::checkpoint::write_atomic;
-use gantry::nn::Checkpoint;
 use gantry::tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -61,11 +60,7 @@ pub fn measure(
         return Err("--n must be at least 1".into());
     }
     let shown = checkpoint.display();
-    let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
-    let text = ck
-        .meta("config")
-        .ok_or_else(|| format!("{shown}: not a gantry training checkpoint (no config inside)"))?;
-    let config = TrainConfig::from_toml(text, &[]).map_err(|e| format!("{shown}: {e}"))?;
+    let (ck, config) = crate::run::load_checkpoint(checkpoint)?;
     let dataset = config.data.name();
     let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
     let Some(real) = trainer.data.images().cloned() else {

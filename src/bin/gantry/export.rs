@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use gantry::gan::export::export as export_run;
 use gantry::gan::{TrainConfig, Trainer};
-use gantry::nn::Checkpoint;
 
 /// Exports the run of `checkpoint` (its weights, optimizer state and step), or the untrained
 /// run of `config`, into `to`.
@@ -34,15 +33,7 @@ pub fn export(
 
 /// The trainer of a gantry training checkpoint, restored.
 fn trained(path: &Path) -> Result<Trainer, String> {
-    let ck = Checkpoint::load(path).map_err(|e| e.to_string())?;
-    let text = ck.meta("config").ok_or_else(|| {
-        format!(
-            "{}: not a gantry training checkpoint (no config inside)",
-            path.display()
-        )
-    })?;
-    let config =
-        TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (ck, config) = crate::run::load_checkpoint(path)?;
     let mut trainer = Trainer::new(config).map_err(|e| e.to_string())?;
     trainer
         .restore(&ck)

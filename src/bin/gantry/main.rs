@@ -148,38 +148,7 @@ enum Command {
     /// Runs the standard configs, writes one JSON record per (config, seed) to results/,
     /// and regenerates README.md's results tables and each config header's "Measured"
     /// block from every record there.
-    Reproduce {
-        /// Comma-separated config names or patterns (`fgan-*`).
-        #[arg(long, default_value = "*")]
-        configs: String,
-        /// Comma-separated seeds (default: 0,1,2 for toy configs, 0 for image configs).
-        #[arg(long, value_delimiter = ',')]
-        seeds: Option<Vec<u64>>,
-        /// The quick set: demo, fgan-kl and digits-sngan-hinge shortened, and two image configs after one step (a few minutes).
-        #[arg(long)]
-        quick: bool,
-        /// Overrides every config's steps.
-        #[arg(long)]
-        steps: Option<usize>,
-        /// Where the records are written and read.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// The README to regenerate.
-        #[arg(long, default_value = "README.md")]
-        readme: PathBuf,
-        /// The folder of the config files whose headers are regenerated.
-        #[arg(long, default_value = "configs")]
-        configs_dir: PathBuf,
-        /// Where the runs train.
-        #[arg(long, default_value = "runs/reproduce")]
-        runs: PathBuf,
-        /// Only regenerate the README and headers from the existing records.
-        #[arg(long)]
-        render_only: bool,
-        /// With --render-only: change nothing; fail if a file differs from what the records give.
-        #[arg(long)]
-        check: bool,
-    },
+    Reproduce(reproduce::Options),
     /// Times the standard workloads; prints one JSON line each (ms per iteration, median).
     Bench {
         /// A workload name (toy-wgangp, mlp-ns, dcgan-sn-hinge, dcgan-wgangp), a comma-separated list of them (run in order, in one process), or `all`.
@@ -272,31 +241,6 @@ fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
             iters,
             warmup,
         } => bench::bench(&workload, iters, warmup),
-        Command::Reproduce {
-            configs,
-            seeds,
-            quick,
-            steps,
-            results,
-            readme,
-            configs_dir,
-            runs,
-            render_only,
-            check,
-        } => reproduce::reproduce(
-            &reproduce::Options {
-                configs,
-                seeds,
-                quick,
-                steps,
-                results,
-                readme,
-                configs_dir,
-                runs,
-                render_only,
-                check,
-            },
-            budget,
-        ),
+        Command::Reproduce(options) => reproduce::reproduce(&options, budget),
     }
 }

@@ -32,27 +32,39 @@ pub const QUICK: &[(&str, &[&str])] = &[
 /// Generated images the feature metrics of an image run are measured on.
 const FEATURE_SAMPLES: usize = 2000;
 
-/// What `gantry reproduce` was asked to do.
+/// What `gantry reproduce` was asked to do: its command-line options.
+#[derive(clap::Args)]
 pub struct Options {
-    /// Comma-separated names or `*` patterns of standard configs.
+    /// Comma-separated config names or patterns (`fgan-*`).
+    #[arg(long, default_value = "*")]
     pub configs: String,
-    /// The seeds, or `None` for each config's default (toy 0, 1, 2; images 0).
+    /// Comma-separated seeds (default: 0,1,2 for toy configs, 0 for image configs).
+    #[arg(long, value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
-    /// The quick set.
+    /// The quick set: demo, fgan-kl and digits-sngan-hinge shortened, and two image configs
+    /// after one step (a few minutes).
+    #[arg(long)]
     pub quick: bool,
-    /// Overrides every config's `steps` (for trying the command out).
+    /// Overrides every config's steps (for trying the command out).
+    #[arg(long)]
     pub steps: Option<usize>,
-    /// Where the records go.
+    /// Where the records are written and read.
+    #[arg(long, default_value = "results")]
     pub results: PathBuf,
-    /// The README whose tables are regenerated.
+    /// The README to regenerate.
+    #[arg(long, default_value = "README.md")]
     pub readme: PathBuf,
     /// The folder of the config files whose headers are regenerated.
+    #[arg(long, default_value = "configs")]
     pub configs_dir: PathBuf,
     /// Where the runs train.
+    #[arg(long, default_value = "runs/reproduce")]
     pub runs: PathBuf,
-    /// Regenerate from the existing records without training.
+    /// Only regenerate the README and headers from the existing records.
+    #[arg(long)]
     pub render_only: bool,
-    /// With `render_only`: change nothing, fail if a file is not what the records give.
+    /// With --render-only: change nothing; fail if a file differs from what the records give.
+    #[arg(long)]
     pub check: bool,
 }
 

@@ -291,18 +291,24 @@ fn row_labels(row_classes: &[u32], n: usize) -> Vec<u32> {
     (0..n).map(|i| row_classes[i / GRID_COLUMNS]).collect()
 }
 
-/// A checkpoint, its config and the data its generator needs (the recorded image shape, or
-/// the data itself for toy runs and checkpoints without the record).
-pub fn load_for_sampling(checkpoint: &Path) -> Result<(Checkpoint, TrainConfig, Data), String> {
-    let ck = Checkpoint::load(checkpoint).map_err(|e| e.to_string())?;
+/// A gantry training checkpoint and the config stored in it; errors name the file.
+pub fn load_checkpoint(path: &Path) -> Result<(Checkpoint, TrainConfig), String> {
+    let ck = Checkpoint::load(path).map_err(|e| e.to_string())?;
     let text = ck.meta("config").ok_or_else(|| {
         format!(
             "{}: not a gantry training checkpoint (no config inside)",
-            checkpoint.display()
+            path.display()
         )
     })?;
     let config =
-        TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", checkpoint.display()))?;
+        TrainConfig::from_toml(text, &[]).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((ck, config))
+}
+
+/// A checkpoint, its config and the data its generator needs (the recorded image shape, or
+/// the data itself for toy runs and checkpoints without the record).
+pub fn load_for_sampling(checkpoint: &Path) -> Result<(Checkpoint, TrainConfig, Data), String> {
+    let (ck, config) = load_checkpoint(checkpoint)?;
     let data = match shape_of_images(&ck, &config) {
         Some(data) => data,
         None => Data::load(&config.data).map_err(|e| TrainError::Data(e).to_string())?,
