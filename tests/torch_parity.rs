@@ -26,6 +26,8 @@
 //! The tests that need no PyTorch check the way back (`init_from`) and that every shipped
 //! config, conditional ones included, exports.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -541,8 +543,18 @@ fn every_shipped_config_exports() {
         .map(|e| e.unwrap().path())
         .collect();
     paths.sort();
+    // The folder configs train on a user's images: a small folder made here.
+    let images = scratch.0.join("images");
+    common::png_folder(&images, 3, 4, 40);
+    let folder = [format!("data.path=\"{}\"", images.display())];
     for path in paths {
-        let config = TrainConfig::load(&path, &[]).unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy();
+        let overrides = if name.starts_with("folder-") {
+            &folder[..]
+        } else {
+            &[]
+        };
+        let config = TrainConfig::load(&path, overrides).unwrap();
         let dir = scratch.0.join(path.file_stem().unwrap());
         let conditional = config.model.conditioning().is_some();
         export(&Trainer::new(config).unwrap(), &dir).unwrap();

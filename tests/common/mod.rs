@@ -42,6 +42,26 @@ pub fn train(config: &Path, out: &Path) -> Command {
     cmd
 }
 
+/// Writes `per_class` RGB PNGs of `size`x`size` pixels into each of `classes` class folders
+/// under `dir` (`class0/`, `class1/`, …): class `k`'s images are diagonal stripes of one
+/// hue, shifted per image, so the classes differ in colour.
+pub fn png_folder(dir: &Path, classes: usize, per_class: usize, size: u32) {
+    for k in 0..classes {
+        let class = dir.join(format!("class{k}"));
+        std::fs::create_dir_all(&class).unwrap();
+        for i in 0..per_class {
+            let image = image::RgbImage::from_fn(size, size, |x, y| {
+                let on = (x + y + i as u32) % 6 < 3;
+                let level = if on { 230 } else { 30 };
+                let mut rgb = [30u8; 3];
+                rgb[k % 3] = level;
+                image::Rgb(rgb)
+            });
+            image.save(class.join(format!("{i}.png"))).unwrap();
+        }
+    }
+}
+
 /// Asserts that a command succeeded, showing its stderr if not.
 pub fn assert_success(out: &Output) {
     assert!(

@@ -69,6 +69,10 @@ pub const STANDARD: &[(&str, &str)] = &[
         include_str!("../../../configs/fgan-total_variation.toml"),
     ),
     (
+        "folder-rgb-sngan",
+        include_str!("../../../configs/folder-rgb-sngan.toml"),
+    ),
+    (
         "grid25-wgangp",
         include_str!("../../../configs/grid25-wgangp.toml"),
     ),

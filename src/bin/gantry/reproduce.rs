@@ -76,6 +76,10 @@ pub fn reproduce(options: &Options, budget: &Budget) -> Result<(), String> {
     if !options.render_only {
         let selected = select(&options.configs, options.quick)?;
         for (name, overrides) in &selected {
+            if let Some(reason) = no_data(name)? {
+                println!("{name}: skipped, {reason}");
+                continue;
+            }
             for seed in seeds_of(name, options)? {
                 let record = run(name, overrides, seed, options, budget)?;
                 let path = results::write(&options.results, &record)?;
@@ -132,6 +136,19 @@ fn matches(pattern: &str, name: &str) -> bool {
             (0..=tail.len()).any(|i| tail.is_char_boundary(i) && matches(rest, &tail[i..]))
         }
     }
+}
+
+/// Why `name` cannot run here, if it cannot: a folder config whose image folder (a
+/// user's, relative to the current directory) does not exist.
+fn no_data(name: &str) -> Result<Option<String>, String> {
+    let config = crate::configs::load(Path::new(name), &[])?;
+    Ok(match &config.data {
+        DataConfig::Folder { path, .. } if !path.is_dir() => Some(format!(
+            "its image folder {} does not exist (your own images: see its header)",
+            path.display()
+        )),
+        _ => None,
+    })
 }
 
 /// The seeds to run `name` with: `--seeds`, else 0, 1, 2 for toy data and 0 for images

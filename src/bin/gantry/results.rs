@@ -426,7 +426,7 @@ pub fn render_header(
 ) -> Result<String, String> {
     let body = match records {
         Some(records) => header_block(records, expectation(config_text).as_ref()),
-        None => format!("# Not measured yet: `gantry reproduce --configs {name}`.\n"),
+        None => format!("# Not measured yet (`gantry reproduce --configs {name}`).\n"),
     };
     splice(config_text, MEASURED_BEGIN, MEASURED_END, &body)
 }
