@@ -1,5 +1,6 @@
-//! Whole training steps of the four standard workloads (DESIGN.md), one criterion group
-//! each. `gantry bench` runs the same trainers and prints the PyTorch script's JSON format.
+//! Whole training steps of the standard workloads (DESIGN.md, and dcgan-sn-hinge on the
+//! real Fashion-MNIST), one criterion group each. `gantry bench` runs the same trainers
+//! and prints the PyTorch script's JSON format.
 //!
 //! Throughput is each step's matrix-product FLOPs (`Throughput::Elements`, counted by
 //! `matmul_flops` over one untimed step), so criterion's "Gelem/s" reads as achieved GFLOP/s.

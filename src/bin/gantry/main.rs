@@ -151,7 +151,7 @@ enum Command {
     Reproduce(reproduce::Options),
     /// Times the standard workloads; prints one JSON line each (ms per iteration, median).
     Bench {
-        /// A workload name (toy-wgangp, mlp-ns, dcgan-sn-hinge, dcgan-wgangp), a comma-separated list of them (run in order, in one process), or `all`.
+        /// A workload name (toy-wgangp, mlp-ns, dcgan-sn-hinge, dcgan-wgangp, fashion-sn-hinge), a comma-separated list of them (run in order, in one process), or `all`.
         #[arg(long, default_value = "all")]
         workload: String,
         /// Timed iterations per workload.

@@ -3,6 +3,9 @@
 //!
 //! Each is a [`Trainer`] on synthetic data of the right shape (as the PyTorch script uses
 //! random data); one iteration is one `train_step` (n_critic critic steps + 1 generator step).
+//! A fifth, `fashion-sn-hinge`, is `dcgan-sn-hinge` on the real Fashion-MNIST images: the
+//! two side by side measure what the data path (`u8` images gathered and converted to `f32`
+//! per batch) adds to a step.
 
 use gantry_tensor::Tensor;
 use rand::SeedableRng;
@@ -17,7 +20,13 @@ use crate::train::models::ModelConfig;
 use crate::train::trainer::Trainer;
 
 /// The workload names, in the order `gantry bench` runs them.
-pub const NAMES: [&str; 4] = ["toy-wgangp", "mlp-ns", "dcgan-sn-hinge", "dcgan-wgangp"];
+pub const NAMES: [&str; 5] = [
+    "toy-wgangp",
+    "mlp-ns",
+    "dcgan-sn-hinge",
+    "dcgan-wgangp",
+    "fashion-sn-hinge",
+];
 
 /// The trainer of a standard workload, or `None` for an unknown name.
 pub fn trainer(name: &str) -> Option<Trainer> {
@@ -81,6 +90,19 @@ pub fn trainer(name: &str) -> Option<Trainer> {
             Penalty::None,
             dcgan(true),
             images(&mut rng, &[512, 1, 28, 28]),
+            64,
+            1,
+            adam(2e-4, 0.999),
+        ),
+        "fashion-sn-hinge" => (
+            Objective::Hinge,
+            Penalty::None,
+            dcgan(true),
+            Data::load(&DataConfig::FashionMnist {
+                path: None,
+                flip: false,
+            })
+            .expect("the bundled Fashion-MNIST loads"),
             64,
             1,
             adam(2e-4, 0.999),
