@@ -224,11 +224,18 @@ fn best(records: &[Record]) -> String {
     )
 }
 
-/// Seconds per run, rounded to two significant figures (times vary from run to run).
+/// Seconds per run, to two significant figures (times vary from run to run).
 fn seconds(records: &[Record]) -> String {
     let mean = records.iter().map(|r| r.wall_s).sum::<f64>() / records.len() as f64;
-    let magnitude = 10f64.powi(mean.max(1.0).log10().floor() as i32 - 1);
-    format!("{} s", (mean / magnitude).round() * magnitude)
+    format!("{} s", two_significant(mean))
+}
+
+/// `x` to two significant figures, without trailing float noise (`7.1`, `750`).
+fn two_significant(x: f64) -> String {
+    let exponent = x.abs().max(1e-9).log10().floor() as i32;
+    let decimals = (1 - exponent).max(0) as usize;
+    let magnitude = 10f64.powi(exponent - 1);
+    format!("{:.decimals$}", (x / magnitude).round() * magnitude)
 }
 
 /// The seeds of a config's records, as `0, 1, 2`.
@@ -442,6 +449,14 @@ mod tests {
         assert_eq!(mean_std(&[0.125], 3), "0.125");
         // Mean 5, deviations ±3: s = √(18/1) = 4.243.
         assert_eq!(mean_std(&[2.0, 8.0], 3), "5.000 ± 4.243");
+    }
+
+    #[test]
+    fn times_keep_two_significant_figures() {
+        assert_eq!(two_significant(7.1234), "7.1");
+        assert_eq!(two_significant(0.0456), "0.046");
+        assert_eq!(two_significant(747.2), "750");
+        assert_eq!(two_significant(12.49), "12");
     }
 
     #[test]
