@@ -90,6 +90,25 @@ fn a_refused_eval_leaves_the_out_file_as_it_was() {
     assert_one_line_error(&out, &["--ema", "no moving-average generator"]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "earlier\n");
 
+    // No samples, or more than memory holds: refused before anything is measured.
+    let out = gantry()
+        .args(["eval", "--n", "0", "--checkpoint"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["--n must be at least 1"]);
+    let out = gantry()
+        .args(["eval", "--n", "100000000000", "--checkpoint"])
+        .arg(&ck)
+        .arg("--out")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["--n", "would need at least"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "earlier\n");
+
     let missing = dir.join("no-such-dir").join("metrics.json");
     let out = eval(&ck, &["--out", missing.to_str().unwrap()]);
     assert_one_line_error(&out, &["no-such-dir"]);
