@@ -64,16 +64,26 @@ pub struct Best {
     pub step: usize,
 }
 
-/// The best (lowest) `wasserstein1` or digits FD among a log's evaluation lines.
+/// The best (lowest) main metric among a log's evaluation lines: `wasserstein1` for toy
+/// data, the digits FD for digits, else the feature network's FD (`fd_<network>`).
 pub fn best_of(evaluations: &[Value]) -> Option<Best> {
     let candidates = evaluations.iter().filter_map(|e| {
         let step = e["step"].as_u64()? as usize;
-        let (metric, value) = match (e["wasserstein1"].as_f64(), &e["images"]["digits_fd"]) {
-            (Some(w1), _) => ("wasserstein1", w1),
-            (None, fd) => ("digits_fd", fd.as_f64()?),
+        let feature_fd = || {
+            let net = e["features"]["feature_net"].as_str()?;
+            let key = format!("fd_{net}");
+            Some((key.clone(), e["features"][&key].as_f64()?))
+        };
+        let (metric, value) = match (
+            e["wasserstein1"].as_f64(),
+            e["images"]["digits_fd"].as_f64(),
+        ) {
+            (Some(w1), _) => ("wasserstein1".to_string(), w1),
+            (None, Some(fd)) => ("digits_fd".to_string(), fd),
+            (None, None) => feature_fd()?,
         };
         Some(Best {
-            metric: metric.to_string(),
+            metric,
             value,
             step,
         })
@@ -210,11 +220,11 @@ fn best(records: &[Record]) -> String {
     else {
         return "—".into();
     };
-    let label = match bests[0].metric.as_str() {
-        "wasserstein1" => "W1",
-        _ => "digits FD",
+    let (label, digits) = match bests[0].metric.as_str() {
+        "wasserstein1" => ("W1", 3),
+        "digits_fd" => ("digits FD", 1),
+        _ => ("FD", 2),
     };
-    let digits = if label == "W1" { 3 } else { 1 };
     let v: Vec<f64> = bests.iter().map(|b| b.value).collect();
     let steps: Vec<String> = bests.iter().map(|b| b.step.to_string()).collect();
     format!(
@@ -535,5 +545,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(best_of(&digits).unwrap().step, 4);
+        let images: Vec<Value> = serde_json::from_str(
+            r#"[{"step": 5, "features": {"feature_net": "n", "fd_n": 9.0}},
+                {"step": 10, "features": {"feature_net": "n", "fd_n": 7.0}},
+                {"step": 15, "features": {"feature_net": "n", "fd_n": 8.0}}]"#,
+        )
+        .unwrap();
+        let best = best_of(&images).unwrap();
+        assert_eq!(
+            (best.metric.as_str(), best.value, best.step),
+            ("fd_n", 7.0, 10)
+        );
     }
 }
