@@ -13,6 +13,7 @@ use std::time::Instant;
 use gantry::gan::data::DataConfig;
 use gantry::gan::train::memory::Budget;
 use gantry::gan::train::{CHECKPOINT_FILE, LOG_FILE};
+use gantry::gan::TrainConfig;
 use gantry::tensor::simd;
 use serde_json::Value;
 
@@ -76,11 +77,12 @@ pub fn reproduce(options: &Options, budget: &Budget) -> Result<(), String> {
     if !options.render_only {
         let selected = select(&options.configs, options.quick)?;
         for (name, overrides) in &selected {
-            if let Some(reason) = no_data(name)? {
+            let config = crate::configs::load(Path::new(name), &[])?;
+            if let Some(reason) = no_data(&config) {
                 println!("{name}: skipped, {reason}");
                 continue;
             }
-            for seed in seeds_of(name, options)? {
+            for seed in seeds_of(&config, options) {
                 let record = run(name, overrides, seed, options, budget)?;
                 let path = results::write(&options.results, &record)?;
                 println!(
@@ -138,32 +140,30 @@ fn matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// Why `name` cannot run here, if it cannot: a folder config whose image folder (a
+/// Why a standard config cannot run here, if it cannot: a folder config whose image folder (a
 /// user's, relative to the current directory) does not exist.
-fn no_data(name: &str) -> Result<Option<String>, String> {
-    let config = crate::configs::load(Path::new(name), &[])?;
-    Ok(match &config.data {
+fn no_data(config: &TrainConfig) -> Option<String> {
+    match &config.data {
         DataConfig::Folder { path, .. } if !path.is_dir() => Some(format!(
             "its image folder {} does not exist (your own images: see its header)",
             path.display()
         )),
         _ => None,
-    })
+    }
 }
 
-/// The seeds to run `name` with: `--seeds`, else 0, 1, 2 for toy data and 0 for images
+/// The seeds to run a standard config with: `--seeds`, else 0, 1, 2 for toy data and 0 for images
 /// (quick: 0).
-fn seeds_of(name: &str, options: &Options) -> Result<Vec<u64>, String> {
+fn seeds_of(config: &TrainConfig, options: &Options) -> Vec<u64> {
     if let Some(seeds) = &options.seeds {
-        return Ok(seeds.clone());
+        return seeds.clone();
     }
-    let config = crate::configs::load(Path::new(name), &[])?;
     let toy = matches!(config.data, DataConfig::Toy(_));
-    Ok(if toy && !options.quick {
+    if toy && !options.quick {
         vec![0, 1, 2]
     } else {
         vec![0]
-    })
+    }
 }
 
 /// Trains `name` with `seed` into a fresh folder and measures it.
@@ -180,8 +180,10 @@ fn run(
         overrides.push(format!("steps={steps}"));
     }
     let config = crate::configs::load(Path::new(name), &overrides)?;
-    let kind = if options.quick { "quick" } else { "full" };
-    let out = options.runs.join(kind).join(format!("{name}-seed{seed}"));
+    let out = options
+        .runs
+        .join(results::kind(options.quick))
+        .join(format!("{name}-seed{seed}"));
     if out.exists() {
         std::fs::remove_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     }

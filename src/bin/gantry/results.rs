@@ -91,10 +91,19 @@ pub fn best_of(evaluations: &[Value]) -> Option<Best> {
     candidates.min_by(|a, b| a.value.total_cmp(&b.value))
 }
 
+/// The folder of `quick` or full records and runs: `quick` or `full`.
+pub fn kind(quick: bool) -> &'static str {
+    if quick {
+        "quick"
+    } else {
+        "full"
+    }
+}
+
 /// The file of a record in `results`: `quick/` or `full/`, then `<config>-seed<k>.json`.
 pub fn record_path(results: &Path, quick: bool, config: &str, seed: u64) -> PathBuf {
     results
-        .join(if quick { "quick" } else { "full" })
+        .join(kind(quick))
         .join(format!("{config}-seed{seed}.json"))
 }
 
@@ -111,7 +120,7 @@ pub fn write(results: &Path, record: &Record) -> Result<PathBuf, String> {
 /// Every record under `results/quick` or `results/full`, grouped by config (in name order,
 /// seeds in order). A missing folder has none; a file that does not parse is an error.
 pub fn load(results: &Path, quick: bool) -> Result<BTreeMap<String, Vec<Record>>, String> {
-    let dir = results.join(if quick { "quick" } else { "full" });
+    let dir = results.join(kind(quick));
     let mut by_config: BTreeMap<String, Vec<Record>> = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(by_config);
