@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_success, gantry, png_folder, scratch};
+use common::{assert_one_line_error, assert_success, gantry, png_folder, scratch};
 
 /// The colour type of a PNG (byte 25, in its IHDR chunk): 2 is RGB, 0 grey.
 fn png_colour_type(path: &std::path::Path) -> u8 {
@@ -55,4 +55,16 @@ fn the_folder_config_trains_on_rgb_images_made_on_the_fly() {
         .unwrap();
     assert_success(&out);
     assert_eq!(png_colour_type(&png), 2);
+
+    // The model is unconditional (the class folders are not its classes).
+    let grid = dir.join("classes.png");
+    let out = gantry()
+        .args(["interpolate", "--across-classes", "--checkpoint"])
+        .arg(run.join("checkpoint.safetensors"))
+        .arg("--out")
+        .arg(&grid)
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, &["--across-classes needs a class-conditional model"]);
+    assert!(!grid.exists());
 }

@@ -107,6 +107,15 @@ fn sampling_needs_the_checkpoint_alone() {
     let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
     assert_eq!((be(16), be(20)), (172, 138), "IHDR width and height");
     std::fs::remove_file(&png).unwrap();
+    // Between classes at a fixed latent: the same grid.
+    let out = interpolate(&["--rows", "4", "--steps", "5", "--across-classes"]);
+    assert_success(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("between classes"), "{stdout}");
+    let bytes = std::fs::read(&png).unwrap();
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (172, 138), "IHDR width and height");
+    std::fs::remove_file(&png).unwrap();
     let out = interpolate(&["--steps", "1"]);
     assert_one_line_error(&out, &["--steps must be in 2..=64"]);
     assert!(!png.exists());

@@ -128,6 +128,10 @@ enum Command {
         /// Seed of the latents.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Conditional models: each row keeps one latent and walks from class r to class
+        /// r + 1 (mod the class count) instead.
+        #[arg(long)]
+        across_classes: bool,
     },
     /// Writes a run as PyTorch: models.py, the weights as safetensors, train.py (the same
     /// training, also under torchrun with DistributedDataParallel) and a README.
@@ -229,7 +233,8 @@ fn run_command(command: Command, budget: &Budget) -> Result<(), String> {
             rows,
             steps,
             seed,
-        } => interpolate::interpolate(&checkpoint, &out, (rows, steps), seed),
+            across_classes,
+        } => interpolate::interpolate(&checkpoint, &out, (rows, steps), seed, across_classes),
         Command::Export {
             checkpoint,
             config,

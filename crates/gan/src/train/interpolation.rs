@@ -10,8 +10,23 @@
 //!
 //! which equals `a` at `t = 0`, `b` at `t = 1`, and turns by `tθ` from `a`. For (nearly)
 //! parallel vectors, where `sin θ` vanishes, it is the straight line `(1 − t)a + tb`.
+//!
+//! A class-conditional generator can also walk between classes at a fixed `z`. Its labels
+//! reach it only through class tables `T: [K, …]`, one row per class: the gains and biases
+//! of its conditional batch norms and its label embedding. Each is used linearly (`γ[y]·x̂ +
+//! β[y]`, `[z, e[y]]`), so the soft label `w` (weights over the classes, summing to 1) is
+//! the row `w·T`, and the walk from class `a` to class `b` is the line `(1 − t)·e_a + t·e_b`
+//! through the tables: the class morphing of Miyato & Koyama 2018 (section 5.1.2).
+//! [`class_mixtures`] makes a generator whose classes are such mixtures, and
+//! [`generate_mixed`] draws samples at any soft labels with it.
 
+use gantry_nn::{Module, Named, Param};
 use gantry_tensor::Tensor;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::models::{Generator, ModelConfig};
+use super::trainer::generate;
 
 /// `slerp(a, b; t)` (see the module documentation).
 pub fn slerp(a: &[f32], b: &[f32], t: f64) -> Vec<f32> {
@@ -53,4 +68,111 @@ pub fn interpolation_rows(starts: &Tensor<f32>, ends: &Tensor<f32>, steps: usize
         }
     }
     Tensor::from_vec(out, &[rows * steps, d])
+}
+
+/// `rows × steps` class mixtures `[rows·steps, num_classes]`: row `r` walks linearly from
+/// class `ends[r].0` to class `ends[r].1` in `steps` equal steps of `t` (both ends included),
+/// the weights `(1 − t)·e_a + t·e_b`.
+///
+/// # Panics
+/// If `steps < 2` or a class is `≥ num_classes`.
+pub fn class_paths(ends: &[(u32, u32)], steps: usize, num_classes: usize) -> Tensor<f32> {
+    assert!(steps >= 2, "a path needs both ends");
+    let mut w = vec![0.0f32; ends.len() * steps * num_classes];
+    for (r, &(a, b)) in ends.iter().enumerate() {
+        assert!(
+            (a as usize) < num_classes && (b as usize) < num_classes,
+            "classes {a}, {b} of {num_classes}"
+        );
+        for s in 0..steps {
+            let t = s as f32 / (steps - 1) as f32;
+            let row = &mut w[(r * steps + s) * num_classes..][..num_classes];
+            row[a as usize] += 1.0 - t;
+            row[b as usize] += t;
+        }
+    }
+    Tensor::from_vec(w, &[ends.len() * steps, num_classes])
+}
+
+/// A copy of the conditional generator `g` (built from `model` for samples of
+/// `sample_shape`) whose first `M` classes are the soft labels `mixtures: [M, K]` over its
+/// `K` classes (`M ≤ K`; classes `M..K` stay as they were): each class table `T: [K, …]`
+/// becomes `W·T` with `W` the mixtures above the last `K − M` rows of the identity, every
+/// other tensor is copied. The class tables are the tensors whose first dimension follows
+/// the class count: it differs between builds for `K` and `K + 1` classes.
+///
+/// An error if `g` is not conditional or `mixtures` is not `[M, K]` with `1 ≤ M ≤ K`.
+pub fn class_mixtures(
+    model: &ModelConfig,
+    sample_shape: &[usize],
+    g: &Generator,
+    mixtures: &Tensor<f32>,
+) -> Result<Generator, String> {
+    let k = g
+        .num_classes
+        .ok_or("the generator is not class-conditional: it has no classes to walk between")?;
+    let &[m, mk] = mixtures.shape() else {
+        return Err(format!(
+            "mixtures must be [M, K], got {:?}",
+            mixtures.shape()
+        ));
+    };
+    if mk != k || !(1..=k).contains(&m) {
+        return Err(format!("mixtures must be [1..={k}, {k}], got [{m}, {mk}]"));
+    }
+    let mut weights = mixtures.to_vec();
+    weights.extend((m..k).flat_map(|i| (0..k).map(move |j| if i == j { 1.0 } else { 0.0 })));
+    let weights = Tensor::from_vec(weights, &[k, k]);
+    let build = |classes: usize| {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        model
+            .build::<f32, _>(sample_shape, Some(classes), &mut rng)
+            .map(|(g, _)| g)
+    };
+    let state = |g: &Generator| [g.params(), g.buffers()].concat();
+    let (probe, mixed) = (build(k + 1)?, build(k)?);
+    for ((from, grown), (_, to)) in same_names(state(g), state(&probe)).zip(state(&mixed)) {
+        let value = from.value();
+        if grown.shape().first() == value.shape().first() {
+            to.set(value);
+        } else {
+            let table = value.reshape(&[k, value.len() / k]);
+            to.set(weights.matmul(&table).reshape(value.shape()));
+        }
+    }
+    Ok(mixed)
+}
+
+/// Samples of the conditional generator `g` at soft labels: sample `i` from latent `z[i]`
+/// and class weights `mixtures[i]` (`[n, K]`), made [`class_mixtures`] `K` at a time.
+pub fn generate_mixed(
+    model: &ModelConfig,
+    sample_shape: &[usize],
+    g: &Generator,
+    z: &Tensor<f32>,
+    mixtures: &Tensor<f32>,
+) -> Result<Tensor<f32>, String> {
+    let k = g.num_classes.unwrap_or(1);
+    let n = mixtures.shape()[0];
+    let mut chunks = Vec::new();
+    for start in (0..n).step_by(k) {
+        let len = k.min(n - start);
+        let mixed = class_mixtures(model, sample_shape, g, &mixtures.narrow(0, start, len))?;
+        let labels: Vec<u32> = (0..len as u32).collect();
+        chunks.push(generate(&mixed, &z.narrow(0, start, len), Some(&labels)));
+    }
+    Ok(Tensor::concat(&chunks, 0))
+}
+
+/// Two networks' tensors side by side, by name (built from one model config, so in the
+/// same order under the same names).
+fn same_names(
+    a: Vec<Named<f32>>,
+    b: Vec<Named<f32>>,
+) -> impl Iterator<Item = (Param<f32>, Param<f32>)> {
+    assert_eq!(a.len(), b.len(), "one model config, the same tensors");
+    a.into_iter().zip(b).map(|((na, pa), (nb, pb))| {
+        assert_eq!(na, nb, "one model config, the same names");
+        (pa, pb)
+    })
 }
