@@ -752,3 +752,27 @@ fn a_batch_that_cannot_fit_stops_the_step_with_an_error() {
     );
     assert_eq!(t.step(), 0);
 }
+
+#[test]
+fn samples_are_drawn_in_chunks_with_the_noise_of_one_draw() {
+    // More than two chunks: the same samples as the generator on all the latents at once,
+    // drawn here from the same seed (up to rounding: the batches differ in size).
+    use gantry_gan::train::trainer::{generate, SAMPLE_CHUNK};
+    use rand::SeedableRng;
+    let t = trainer(&[
+        "model = { kind = \"dcgan\", channels = 4, z_dim = 8 }",
+        "data = { name = \"digits\" }",
+    ]);
+    let n = 2 * SAMPLE_CHUNK + 3;
+    let chunked = t.sample_classes(n, 9, None).unwrap();
+    assert_eq!(chunked.shape(), [n, 1, 8, 8]);
+    let z = Tensor::randn(&[n, 8], &mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+    let whole = generate(t.sampler(), &z, None).to_vec();
+    let largest = chunked
+        .to_vec()
+        .iter()
+        .zip(&whole)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(largest < 1e-6, "largest difference {largest}");
+}

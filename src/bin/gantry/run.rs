@@ -8,13 +8,10 @@ use gantry::gan::export::init_from as init_networks;
 use gantry::gan::plot::report::{plot_critic, plot_losses, plot_samples, GRID_COLUMNS};
 use gantry::gan::train::memory::{parse_bytes, sampling_bytes, Budget};
 use gantry::gan::train::run_lock::RunLock;
-use gantry::gan::train::trainer::generate;
+use gantry::gan::train::trainer::SAMPLE_CHUNK;
 use gantry::gan::train::{read_step_log, Evaluation, StepLog, CHECKPOINT_FILE, LOG_FILE};
 use gantry::gan::{Event, TrainConfig, TrainError, Trainer};
 use gantry::nn::Checkpoint;
-use gantry::tensor::Tensor;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::progress::Progress;
 
@@ -23,10 +20,6 @@ const DEMO_CONFIG: &str = include_str!("../../../configs/demo.toml");
 
 /// Seed of the noise behind the pictures (fixed, so pictures of one run are comparable).
 const PICTURE_SEED: u64 = 12345;
-
-/// Samples `gantry sample` draws at once: the generator's working memory stays that of
-/// one chunk however many samples are asked for.
-const SAMPLE_CHUNK: usize = 4096;
 
 /// The memory a command may use: `--max-memory`, else `GANTRY_MAX_MEMORY`, else what the
 /// system has available (no limit where that is unknown: then only sizes that overflow
@@ -279,7 +272,9 @@ pub fn sample(
         }
         Some(k) => Some(vec![k; n]),
     };
-    let samples = sample_in_chunks(&trainer, n, seed, labels.as_deref())?;
+    let samples = trainer
+        .sample_classes(n, seed, labels.as_deref())
+        .map_err(|e| format!("--n {n}: {e}"))?;
     plot_samples(&trainer.data, &samples, out).map_err(|e| e.to_string())?;
     println!("wrote {n} samples to {}", out.display());
     Ok(())
@@ -333,37 +328,6 @@ fn shape_of_images(ck: &Checkpoint, config: &TrainConfig) -> Option<Data> {
         flip: false,
         description: format!("{} (shape from the checkpoint)", config.data.name()),
     })
-}
-
-/// `n` samples from the (EMA) generator, drawn [`SAMPLE_CHUNK`] at a time: the same noise
-/// as one draw of `n` from `seed` (the generator is in eval mode, so each sample depends on
-/// its own noise only), with the generator's working memory bounded by one chunk. The
-/// result's buffer is reserved fallibly, so a size the check let through but the allocator
-/// cannot serve is an error, not an abort.
-fn sample_in_chunks(
-    trainer: &Trainer,
-    n: usize,
-    seed: u64,
-    labels: Option<&[u32]>,
-) -> Result<Tensor<f32>, String> {
-    let z_dim = trainer.config.model.z_dim();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut shape = vec![n];
-    shape.extend(trainer.data.sample_shape());
-    let total: usize = shape.iter().product();
-    let mut values: Vec<f32> = Vec::new();
-    values
-        .try_reserve_exact(total)
-        .map_err(|e| format!("--n {n}: cannot allocate {total} samples' values: {e}"))?;
-    let mut done = 0;
-    while done < n {
-        let rows = SAMPLE_CHUNK.min(n - done);
-        let z = Tensor::randn(&[rows, z_dim], &mut rng);
-        let chunk_labels = labels.map(|l| &l[done..done + rows]);
-        values.extend_from_slice(&generate(trainer.sampler(), &z, chunk_labels).to_vec());
-        done += rows;
-    }
-    Ok(Tensor::from_vec(values, &shape))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 
 use crate::train::config::TrainConfig;
 use crate::train::models::ModelConfig;
+use crate::train::trainer::SAMPLE_CHUNK;
 
 /// Bytes of one value (`f32`).
 const VALUE_BYTES: u64 = 4;
@@ -97,7 +98,13 @@ impl Budget {
             &format!("batch_size = {}", config.batch_size),
             add(networks, step),
         )?;
-        let eval = shapes.sampling(config.eval_samples);
+        let eval = sampling_bytes(
+            &config.model,
+            sample_shape,
+            config.eval_samples,
+            SAMPLE_CHUNK,
+            1,
+        );
         self.check(
             &format!("eval_samples = {}", config.eval_samples),
             add(networks, eval),
@@ -139,7 +146,7 @@ pub fn sampling_bytes(
     let per_sample = sample_shape
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))?;
-    let kept = values(&[n as u64, per_sample, copies])?;
+    let kept = bytes(values(&[n as u64, per_sample, copies]))?;
     add(Some(kept), shapes.sampling(chunk.min(n)))
 }
 

@@ -15,6 +15,7 @@ use gantry_nn::{
     freeze, gradients, param_list, prefixed, AnyRule, Checkpoint, CheckpointError, Module, Named,
     Optimizer,
 };
+use gantry_tensor::alloc::{try_vec, AllocError};
 use gantry_tensor::Tensor;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -156,19 +157,40 @@ impl Trainer {
 
     /// `n` samples from the (EMA) generator in eval mode, noise drawn from `seed`; a
     /// conditional generator cycles through the classes (sample `i` is of class `i mod K`).
+    ///
+    /// # Panics
+    /// If the samples' values cannot be allocated ([`Trainer::sample_classes`] returns
+    /// the error instead).
     pub fn sample(&self, n: usize, seed: u64) -> Tensor<f32> {
         let labels = self.cycling_labels(n);
         self.sample_classes(n, seed, labels.as_deref())
+            .unwrap_or_else(|e| panic!("{n} samples: {e}"))
     }
 
     /// `n` samples of the given classes (one label per sample, for a conditional
     /// generator; `None` for an unconditional one), noise drawn from `seed`.
-    pub fn sample_classes(&self, n: usize, seed: u64, labels: Option<&[u32]>) -> Tensor<f32> {
-        let z = Tensor::randn(
-            &[n, self.config.model.z_dim()],
-            &mut ChaCha8Rng::seed_from_u64(seed),
-        );
-        generate(self.sampler(), &z, labels)
+    ///
+    /// The generator runs on [`SAMPLE_CHUNK`] latents at a time, so its working memory is
+    /// one chunk's whatever `n` is; the noise is the same as one draw of `n` latents (in
+    /// eval mode each sample depends on its own latent only). The result's buffer is
+    /// reserved fallibly: a size that cannot be allocated is an error, not an abort.
+    pub fn sample_classes(
+        &self,
+        n: usize,
+        seed: u64,
+        labels: Option<&[u32]>,
+    ) -> Result<Tensor<f32>, AllocError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut shape = vec![n];
+        shape.extend(self.data.sample_shape());
+        let mut values = try_vec(n, shape[1..].iter().product())?;
+        for start in (0..n).step_by(SAMPLE_CHUNK) {
+            let rows = SAMPLE_CHUNK.min(n - start);
+            let z = Tensor::randn(&[rows, self.config.model.z_dim()], &mut rng);
+            let chunk_labels = labels.map(|l| &l[start..start + rows]);
+            values.extend_from_slice(&generate(self.sampler(), &z, chunk_labels).to_vec());
+        }
+        Ok(Tensor::from_vec(values, &shape))
     }
 
     /// Labels `i mod K` for `n` samples of a conditional model, else `None`.
@@ -471,6 +493,11 @@ impl Trainer {
         s
     }
 }
+
+/// Latents the generator runs on at a time when sampling: its working memory is then that
+/// of 128 samples (about 128 MB for a 64x64 RGB DCGAN, whose transposed convolutions'
+/// columns take about 1 MB per sample), whatever the number of samples.
+pub const SAMPLE_CHUNK: usize = 128;
 
 /// The config fields a resumed run may change freely.
 pub const RESUMABLE_CHANGES: [&str; 6] = [
