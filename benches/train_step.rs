@@ -2,6 +2,10 @@
 //! real Fashion-MNIST), one criterion group each. `gantry bench` runs the same trainers
 //! and prints the PyTorch script's JSON format.
 //!
+//! `data_batch` times the data path alone: one real batch as a step draws it (images gathered
+//! from `u8` and converted to `f32`, or toy samples drawn); its share of a step is its time
+//! over the step's.
+//!
 //! Throughput is each step's matrix-product FLOPs (`Throughput::Elements`, counted by
 //! `matmul_flops` over one untimed step), so criterion's "Gelem/s" reads as achieved GFLOP/s.
 
@@ -10,6 +14,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gantry::gan::train::workloads::{trainer, NAMES};
 use gantry::tensor::matmul_flops;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 fn train_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("train_step");
@@ -28,5 +34,17 @@ fn train_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_steps);
+fn data_batches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("data_batch");
+    for name in NAMES {
+        let t = trainer(name).expect("a standard workload");
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        group.bench_function(name, |b| {
+            b.iter(|| t.data.batch(t.config.batch_size, &mut rng).expect("fits"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, train_steps, data_batches);
 criterion_main!(benches);
