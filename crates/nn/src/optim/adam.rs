@@ -175,14 +175,13 @@ unsafe fn adam_avx512<E: Element>(
     adam(p, g, m, v, k)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
 
     /// The AVX-512 build of the loop gives the bits of the baseline one, over a length
     /// that is not a multiple of 16, with an L2 term, values of every magnitude.
     #[test]
-    #[cfg(target_arch = "x86_64")]
     fn both_widths_give_the_same_bits() {
         if !gantry_tensor::simd::has_avx512() {
             return;
