@@ -15,10 +15,11 @@
 //! is bit-identical whatever the number of rayon threads; different paths may differ in
 //! the last bits.
 //!
-//! On the AVX-512 path, thin products, whose packed tiles would be mostly padding or whose
-//! C would be one tile, take a path of their own first, each falling back to the packed GEMM when its
-//! layout assumptions do not hold, in this order: `matvec` (`min(m, n) ≤ 4`), `small_k`
-//! (`k ≤ 16`), `split_k` (long k on a C of one parallel tile).
+//! Thin products, whose packed tiles would be mostly padding or whose C would be one tile,
+//! take a path of their own first, each falling back to the packed GEMM when its layout
+//! assumptions do not hold, in this order: `matvec` (`min(m, n) ≤ 4`) and `small_k`
+//! (`k ≤ 16`) on the AVX-512 path, then on both paths `split_k` (long k on a C of one
+//! parallel tile).
 //!
 //! Read in this order:
 //! 1. [`naive`]: the reference triple loop (`f64` accumulation), for tests and readers.
@@ -30,8 +31,8 @@
 //! 6. `kernel_avx512` and `kernel_avx2`: the 12×32 and 6×16 register-blocked kernels.
 //! 7. `threads`: the scheduler that spreads packing and tiles over rayon's threads, and
 //!    why its one `unsafe` lifetime extension is sound.
-//! 8. `matvec`, `small_k`, `split_k` (AVX-512 only): a matrix times at most four vectors,
-//!    short k, long k on a small C.
+//! 8. `matvec`, `small_k` (AVX-512 only): a matrix times at most four vectors, short k;
+//!    `split_k` (either kernel): long k on a small C.
 //!
 //! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
@@ -179,9 +180,15 @@ unsafe fn own(
         alpha,
         beta,
     };
-    if path == Path::Avx512
-        && (matvec::gemm(k, a, b, c) || small_k::gemm(k, a, b, c) || split_k::gemm(k, a, b, c))
-    {
+    let thin = match path {
+        Path::Avx512 => {
+            matvec::gemm(k, a, b, c)
+                || small_k::gemm(k, a, b, c)
+                || split_k::gemm::<kernel_avx512::Avx512>(k, a, b, c)
+        }
+        _ => split_k::gemm::<kernel_avx2::Avx2>(k, a, b, c),
+    };
+    if thin {
         return;
     }
     // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.

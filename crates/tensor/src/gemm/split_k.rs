@@ -8,12 +8,14 @@
 //! The chunk count is fixed by k ([`CHUNK_DEPTH`]), the partial products are independent
 //! tasks, and their sum runs in chunk order: so the result is the same on any number of
 //! threads. C is computed in whichever orientation, C or `Cᵀ = Bᵀ·Aᵀ`, wastes less of the
-//! 12×32 kernel tiles (16 columns fill half a 32-column panel; 16 rows fill 12 + 4).
+//! kernel's tiles (on AVX-512's 12×32, 16 columns fill half a 32-column panel; 16 rows fill
+//! 12 + 4). Both kernels use it: without it such a C is one task of the packed GEMM, and the
+//! second thread idles.
 
 use std::cell::Cell;
 
 use super::blocking::{block, gemm_loop, reserve, Line, PARALLEL_FLOPS, TILE_M, TILE_N};
-use super::kernel_avx512::{Avx512, MR, NR};
+use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
 
@@ -30,8 +32,8 @@ thread_local! {
 /// rayon; returns whether it did.
 ///
 /// # Safety
-/// As for [`super::sgemm`], with `m, n, k ≥ 1` and a CPU with AVX-512F.
-pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
+/// As for [`super::sgemm`], with `m, n, k ≥ 1` and a CPU with `K`'s instruction set.
+pub(super) unsafe fn gemm<K: Microkernel>(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
     let (m, n) = (c.rows, c.cols);
     let one_tile = |m: usize, n: usize| m <= TILE_M && n <= TILE_N;
     let flops = m.saturating_mul(n).saturating_mul(k).saturating_mul(2);
@@ -39,7 +41,7 @@ pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
         return false;
     }
     // Kernel work, in multiply-adds per p, with C's rows and columns padded to whole panels.
-    let padded = |m: usize, n: usize| m.next_multiple_of(MR) * n.next_multiple_of(NR);
+    let padded = |m: usize, n: usize| m.next_multiple_of(K::MR) * n.next_multiple_of(K::NR);
     let (a, b, c) = if padded(n, m) < padded(m, n) {
         (b.t(), a.t(), c.t())
     } else {
@@ -69,7 +71,7 @@ pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
             alpha: 1.0,
             beta: 0.0,
         };
-        gemm_loop::<Avx512>(depth.min(k - p0), a, b, out, false);
+        gemm_loop::<K>(depth.min(k - p0), a, b, out, false);
     };
     run_tasks(rayon::current_num_threads() > 1, 0, chunks, |_| {}, partial);
     for i in 0..m {
