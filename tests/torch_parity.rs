@@ -559,9 +559,18 @@ fn every_shipped_config_exports() {
         let conditional = config.model.conditioning().is_some();
         export(&Trainer::new(config).unwrap(), &dir).unwrap();
         if conditional {
-            let data = Checkpoint::load(&dir.join("data.safetensors")).unwrap();
-            let samples = data.get::<f32>("data", None).unwrap().shape()[0];
-            let labels = data.get::<f32>("labels", None).unwrap().to_vec();
+            let bytes = std::fs::read(dir.join("data.safetensors")).unwrap();
+            let data = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+            let images = data.tensor("data").unwrap();
+            assert_eq!(images.dtype(), safetensors::Dtype::U8, "images stay u8");
+            let samples = images.shape()[0];
+            let labels: Vec<f32> = data
+                .tensor("labels")
+                .unwrap()
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                .collect();
             let run: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap())
                     .unwrap();

@@ -30,8 +30,10 @@ use std::path::{Path, PathBuf};
 
 use gantry_nn::checkpoint::write_atomic;
 use gantry_nn::{label_tensor, Checkpoint, Module, Named};
+use gantry_tensor::Tensor;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use safetensors::tensor::{Dtype, TensorView};
 
 use crate::data::Data;
 use crate::train::models::ModelConfig;
@@ -90,7 +92,7 @@ pub fn export(trainer: &Trainer, dir: &Path) -> Result<Vec<PathBuf>, String> {
             "optimizer.safetensors",
             part(&ck, "opt_", |k| k)?.to_bytes(),
         ),
-        ("data.safetensors", data_file(trainer)?.to_bytes()),
+        ("data.safetensors", data_file(trainer)?),
     ];
     if trainer.g_ema.is_some() {
         files.push((EMA_FILE, part(&ck, "g_ema.", unprefixed)?.to_bytes()));
@@ -130,26 +132,50 @@ fn unprefixed(key: &str) -> &str {
     key.split_once('.').map_or(key, |(_, rest)| rest)
 }
 
-/// The training data as a tensor `data`: the data set, or [`TOY_SAMPLES`] draws of a toy
-/// distribution (from the run's seed); for a labelled data set also `labels` `[n]`, the
-/// class `k` of each sample as the value `k` (as [`label_tensor`] writes labels).
-fn data_file(trainer: &Trainer) -> Result<Checkpoint, String> {
-    let mut out = Checkpoint::new();
-    let data = match &trainer.data {
-        Data::Samples(x) => x.clone(),
-        Data::Images { set, .. } => {
-            if let Some(labels) = &set.labels {
-                out.put("labels", &label_tensor::<f32>(labels));
-            }
-            set.to_tensor().map_err(|e| format!("export: {e}"))?
+/// The training data as safetensors bytes. An image set keeps its pixels: `data` is `u8`
+/// `[n, c, h, w]` and `data_scale` the `f32` `[1]` that maps them to gantry's values,
+/// `x = data · data_scale − 1` (`data_scale = 2/max_value`); so the file and the memory
+/// that builds it hold the set at its own size, not four times that. Other data is `f32`
+/// `data`: the samples, or [`TOY_SAMPLES`] draws of a toy distribution (from the run's
+/// seed). A labelled set also has `labels` `[n]`, the class `k` of each sample as the `f32`
+/// value `k` (as [`label_tensor`] writes labels).
+fn data_file(trainer: &Trainer) -> Result<Vec<u8>, String> {
+    let set = match &trainer.data {
+        Data::Samples(x) => return Ok(tensor_file(x)),
+        Data::Toy(toy) => {
+            let mut rng = ChaCha8Rng::seed_from_u64(trainer.config.seed);
+            return Ok(tensor_file(&toy.sample(TOY_SAMPLES, &mut rng)));
         }
-        Data::Toy(toy) => toy.sample(
-            TOY_SAMPLES,
-            &mut ChaCha8Rng::seed_from_u64(trainer.config.seed),
-        ),
+        Data::Images { set, .. } => set,
     };
-    out.put("data", &data);
-    Ok(out)
+    let scale = (2.0 / set.max_value as f32).to_le_bytes();
+    let labels: Option<Vec<u8>> = set.labels.as_ref().map(|l| {
+        label_tensor::<f32>(l)
+            .to_vec()
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect()
+    });
+    let mut tensors = vec![
+        ("data", view(Dtype::U8, set.shape.to_vec(), &set.pixels)?),
+        ("data_scale", view(Dtype::F32, vec![1], &scale)?),
+    ];
+    if let Some(labels) = &labels {
+        tensors.push(("labels", view(Dtype::F32, vec![set.len()], labels)?));
+    }
+    safetensors::serialize(tensors, &None).map_err(|e| format!("export: {e:?}"))
+}
+
+/// A safetensors view of `bytes` (little-endian values of `dtype`) as a tensor of `shape`.
+fn view(dtype: Dtype, shape: Vec<usize>, bytes: &[u8]) -> Result<TensorView<'_>, String> {
+    TensorView::new(dtype, shape, bytes).map_err(|e| format!("export: {e:?}"))
+}
+
+/// A file holding `x` as the `f32` tensor `data`.
+fn tensor_file(x: &Tensor<f32>) -> Vec<u8> {
+    let mut out = Checkpoint::new();
+    out.put("data", x);
+    out.to_bytes()
 }
 
 /// Loads networks from safetensors files into `trainer`, each file named for its network:

@@ -426,13 +426,35 @@ def load_run(directory, device, distributed=False):
     return run, settings
 
 
+class Images:
+    """Images kept as uint8, each batch converted to float as gantry converts it:
+    x = pixels * scale - 1, with `scale` (float32, 2 / the set's largest value) from
+    `data_scale`. Indexing with a tensor of indices gives a float batch; a slice, a shard."""
+
+    def __init__(self, pixels, scale):
+        self.pixels, self.scale = pixels, scale
+
+    def __len__(self):
+        return len(self.pixels)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Images(self.pixels[i], self.scale)
+        return self.pixels[i].float() * self.scale - 1
+
+
 def load_data(path, config, num_classes):
-    """`(data, labels)` from data.safetensors: the samples `data` and, for a
-    class-conditional run, their classes `labels` (each < num_classes) as int64, else None."""
+    """`(data, labels)` from data.safetensors: the samples `data` (float32, or uint8 images
+    with their `data_scale`, see `Images`) and, for a class-conditional run, their classes
+    `labels` (each < num_classes) as int64, else None."""
     tensors = load_file(path)
     if "data" not in tensors:
         raise SystemExit(f"{path}: no tensor `data` (the training samples)")
     data = tensors["data"]
+    if data.dtype == torch.uint8:
+        if tensors.get("data_scale") is None or tensors["data_scale"].shape != (1,):
+            raise SystemExit(f"{path}: uint8 `data` needs `data_scale` [1] (x = data * data_scale - 1)")
+        data = Images(data, tensors["data_scale"].float())
     if not config["model"].get("conditional"):
         return data, None
     if "labels" not in tensors:
