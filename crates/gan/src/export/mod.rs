@@ -17,8 +17,8 @@
 //!   every parameter and buffer of each network, keys without the checkpoint's `g.` / `d.`
 //!   prefix.
 //! - `optimizer.safetensors`: both Adams' state under the checkpoint's names.
-//! - `data.safetensors` (the samples `data` and, for labelled data, their classes
-//!   `labels`), `config.toml`, `run.json` (the config, the step, the sample shape and the
+//! - `data.safetensors` (the samples `data`, images as `u8` with their `data_scale`, and,
+//!   for labelled data, their classes `labels`), `config.toml`, `run.json` (the config, the step, the sample shape and the
 //!   class count), `train.py` (gantry's training step in PyTorch, conditional objective
 //!   included, single-process or under `torchrun` with DistributedDataParallel) and a
 //!   `README.md`.
