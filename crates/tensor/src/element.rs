@@ -111,6 +111,11 @@ impl Element for f32 {
             // SAFETY: AVX-512F is present and the lengths were checked.
             return unsafe { crate::gather::avx512::gather(src, idx, dst) };
         }
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2() {
+            // SAFETY: AVX2 is present and the lengths were checked.
+            return unsafe { crate::gather::avx2::gather(src, idx, dst) };
+        }
         crate::gather::gather(src, idx, dst)
     }
 
@@ -120,6 +125,11 @@ impl Element for f32 {
         if crate::simd::has_avx512() && !dst.is_empty() {
             // SAFETY: AVX-512F is present and the lengths were checked.
             return unsafe { crate::gather::avx512::gather_sum(src, idx, dst) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::has_avx2() && !dst.is_empty() {
+            // SAFETY: AVX2 is present and the lengths were checked.
+            return unsafe { crate::gather::avx2::gather_sum(src, idx, dst) };
         }
         crate::gather::gather_sum(src, idx, dst)
     }
