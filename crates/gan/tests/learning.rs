@@ -9,11 +9,11 @@
 //! - `digits-sngan-hinge`: spectral norm + hinge lowers the digits FD to at most half the
 //!   untrained generator's.
 //!
-//! Measured (test profile, on 2 cores shared with a load average of 18, so upper bounds):
-//! demo 8/8 modes, 33.7% high quality in 145 s (0/8 at step 300, 6/8 at step 400);
-//! fgan-kl 43.2% / 43.9% near −2 / +2 after 1500 steps in 35 s; digits-sngan-hinge digits
-//! FD 989 → 192 after 300 steps in 44 s (+ 3.5 s to train the judge). Each prints what it
-//! measured and its wall time (`--nocapture`):
+//! Measured (test profile, the three tests at once on 2 quiet cores, AMD EPYC, AVX-512
+//! path): demo 8/8 modes, 33.7% high quality in 6.8 s; fgan-kl 43.2% / 43.9% near −2 / +2
+//! after 1500 steps in 2.0 s; digits-sngan-hinge digits FD 989.0 → 192.5 after 300 steps
+//! in 3.8 s (+ 0.3 s to train the judge). Each prints what it measured and its wall time
+//! (`--nocapture`):
 //!
 //! ```text
 //! cargo test -p gantry-gan --test learning -- --nocapture
