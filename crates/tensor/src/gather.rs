@@ -180,37 +180,37 @@ mod tests {
             .collect()
     }
 
+    /// A gather and a gather-sum of one SIMD width.
+    type Kernels = (
+        unsafe fn(&[f32], &[u32], &mut [MaybeUninit<f32>]),
+        unsafe fn(&[f32], &[u32], &mut [MaybeUninit<f32>]),
+    );
+
     #[test]
     fn the_simd_gathers_give_the_scalar_bits() {
+        let widths: [(&str, bool, Kernels); 2] = [
+            (
+                "avx2",
+                std::is_x86_feature_detected!("avx2"),
+                (super::avx2::gather, super::avx2::gather_sum),
+            ),
+            (
+                "avx512",
+                std::is_x86_feature_detected!("avx512f"),
+                (super::avx512::gather, super::avx512::gather_sum),
+            ),
+        ];
         for n in [1, 7, 8, 9, 16, 17, 100, 257] {
             let idx = indices(n * 4);
             let scalar = run(super::gather, &idx, n);
             let scalar_sum = run(super::gather_sum, &idx, n);
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: AVX2 is present; idx holds 4·n indices; the source is short.
-                assert_eq!(
-                    run(|s, i, d| unsafe { super::avx2::gather(s, i, d) }, &idx, n),
-                    scalar
-                );
-                let sum = run(
-                    |s, i, d| unsafe { super::avx2::gather_sum(s, i, d) },
-                    &idx,
-                    n,
-                );
-                assert_eq!(sum, scalar_sum, "avx2 gather_sum, {n} pixels");
-            }
-            if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY: AVX-512F is present; as above.
-                assert_eq!(
-                    run(|s, i, d| unsafe { super::avx512::gather(s, i, d) }, &idx, n),
-                    scalar
-                );
-                let sum = run(
-                    |s, i, d| unsafe { super::avx512::gather_sum(s, i, d) },
-                    &idx,
-                    n,
-                );
-                assert_eq!(sum, scalar_sum, "avx512 gather_sum, {n} pixels");
+            for (name, _, (gather, gather_sum)) in widths.iter().filter(|w| w.1) {
+                // SAFETY: the CPU has this width; idx holds 4·n indices; the source is short.
+                let one = run(|s, i, d| unsafe { gather(s, i, d) }, &idx, n);
+                assert_eq!(one, scalar, "{name} gather, {n} pixels");
+                // SAFETY: as above.
+                let sum = run(|s, i, d| unsafe { gather_sum(s, i, d) }, &idx, n);
+                assert_eq!(sum, scalar_sum, "{name} gather_sum, {n} pixels");
             }
         }
     }

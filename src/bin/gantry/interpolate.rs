@@ -61,7 +61,8 @@ pub fn interpolate(
         let ends: Vec<(u32, u32)> = (0..rows as u32).map(|r| (r % k, (r + 1) % k)).collect();
         let mixtures = class_paths(&ends, steps, k as usize);
         let shape = trainer.data.sample_shape();
-        let z = interpolation_rows(&starts, &starts, steps);
+        let row_of_each: Vec<u32> = (0..rows * steps).map(|i| (i / steps) as u32).collect();
+        let z = starts.index_rows(&row_of_each);
         generate_mixed(&trainer.config.model, &shape, g, &z, &mixtures)?
     } else {
         let ends = Tensor::randn(&[rows, z_dim], &mut rng);

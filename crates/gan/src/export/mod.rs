@@ -18,10 +18,10 @@
 //!   prefix.
 //! - `optimizer.safetensors`: both Adams' state under the checkpoint's names.
 //! - `data.safetensors` (the samples `data`, images as `u8` with their `data_scale`, and,
-//!   for labelled data, their classes `labels`), `config.toml`, `run.json` (the config, the step, the sample shape and the
-//!   class count), `train.py` (gantry's training step in PyTorch, conditional objective
-//!   included, single-process or under `torchrun` with DistributedDataParallel) and a
-//!   `README.md`.
+//!   for labelled data, their classes `labels`), `config.toml`, `run.json` (the config,
+//!   the step, the sample shape and the class count), `train.py` (gantry's training step
+//!   in PyTorch, conditional objective included, single-process or under `torchrun` with
+//!   DistributedDataParallel) and a `README.md`.
 //!
 //! [`init_from`] is the way back: `generator.safetensors` / `critic.safetensors` written
 //! by `train.py` (or by this module) loaded into a trainer's networks.
