@@ -108,43 +108,14 @@ pub fn class_mixtures(
     g: &Generator,
     mixtures: &Tensor<f32>,
 ) -> Result<Generator, String> {
-    let k = g
-        .num_classes
-        .ok_or("the generator is not class-conditional: it has no classes to walk between")?;
-    let &[m, mk] = mixtures.shape() else {
-        return Err(format!(
-            "mixtures must be [M, K], got {:?}",
-            mixtures.shape()
-        ));
-    };
-    if mk != k || !(1..=k).contains(&m) {
-        return Err(format!("mixtures must be [1..={k}, {k}], got [{m}, {mk}]"));
-    }
-    let mut weights = mixtures.to_vec();
-    weights.extend((m..k).flat_map(|i| (0..k).map(move |j| if i == j { 1.0 } else { 0.0 })));
-    let weights = Tensor::from_vec(weights, &[k, k]);
-    let build = |classes: usize| {
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        model
-            .build::<f32, _>(sample_shape, Some(classes), &mut rng)
-            .map(|(g, _)| g)
-    };
-    let state = |g: &Generator| [g.params(), g.buffers()].concat();
-    let (probe, mixed) = (build(k + 1)?, build(k)?);
-    for ((from, grown), (_, to)) in same_names(state(g), state(&probe)).zip(state(&mixed)) {
-        let value = from.value();
-        if grown.shape().first() == value.shape().first() {
-            to.set(value);
-        } else {
-            let table = value.reshape(&[k, value.len() / k]);
-            to.set(weights.matmul(&table).reshape(value.shape()));
-        }
-    }
-    Ok(mixed)
+    let mixer = Mixer::new(model, sample_shape, g)?;
+    mixer.mix(mixtures)?;
+    Ok(mixer.generator)
 }
 
 /// Samples of the conditional generator `g` at soft labels: sample `i` from latent `z[i]`
-/// and class weights `mixtures[i]` (`[n, K]`), made [`class_mixtures`] `K` at a time.
+/// and class weights `mixtures[i]` (`[n, K]`), drawn from one copy of `g` whose class
+/// tables are remixed ([`class_mixtures`]) for each `K` samples.
 pub fn generate_mixed(
     model: &ModelConfig,
     sample_shape: &[usize],
@@ -152,16 +123,83 @@ pub fn generate_mixed(
     z: &Tensor<f32>,
     mixtures: &Tensor<f32>,
 ) -> Result<Tensor<f32>, String> {
-    let k = g.num_classes.unwrap_or(1);
+    let mixer = Mixer::new(model, sample_shape, g)?;
     let n = mixtures.shape()[0];
     let mut chunks = Vec::new();
-    for start in (0..n).step_by(k) {
-        let len = k.min(n - start);
-        let mixed = class_mixtures(model, sample_shape, g, &mixtures.narrow(0, start, len))?;
+    for start in (0..n).step_by(mixer.k) {
+        let len = mixer.k.min(n - start);
+        mixer.mix(&mixtures.narrow(0, start, len))?;
         let labels: Vec<u32> = (0..len as u32).collect();
-        chunks.push(generate(&mixed, &z.narrow(0, start, len), Some(&labels)));
+        chunks.push(generate(
+            &mixer.generator,
+            &z.narrow(0, start, len),
+            Some(&labels),
+        ));
     }
     Ok(Tensor::concat(&chunks, 0))
+}
+
+/// A copy of a `K`-class generator and its class tables, each beside the original's, so
+/// that the copy's classes can be set to any `K` mixtures of the original's.
+struct Mixer {
+    k: usize,
+    generator: Generator,
+    /// `(original, copy)` for each class table.
+    tables: Vec<(Param<f32>, Param<f32>)>,
+}
+
+impl Mixer {
+    /// Builds the copy (every tensor but the class tables copied now).
+    fn new(model: &ModelConfig, sample_shape: &[usize], g: &Generator) -> Result<Mixer, String> {
+        let k = g
+            .num_classes
+            .ok_or("the generator is not class-conditional: it has no classes to walk between")?;
+        let build = |classes: usize| {
+            let mut rng = ChaCha8Rng::seed_from_u64(0);
+            model
+                .build::<f32, _>(sample_shape, Some(classes), &mut rng)
+                .map(|(g, _)| g)
+        };
+        let state = |g: &Generator| [g.params(), g.buffers()].concat();
+        let (probe, generator) = (build(k + 1)?, build(k)?);
+        let mut tables = Vec::new();
+        for ((from, grown), (_, to)) in same_names(state(g), state(&probe)).zip(state(&generator)) {
+            if grown.shape().first() == from.shape().first() {
+                to.set(from.value());
+            } else {
+                tables.push((from, to));
+            }
+        }
+        Ok(Mixer {
+            k,
+            generator,
+            tables,
+        })
+    }
+
+    /// Sets the copy's first `M` classes to `mixtures: [M, K]` and the rest to the
+    /// original's classes `M..K` (see [`class_mixtures`]).
+    fn mix(&self, mixtures: &Tensor<f32>) -> Result<(), String> {
+        let k = self.k;
+        let &[m, mk] = mixtures.shape() else {
+            return Err(format!(
+                "mixtures must be [M, K], got {:?}",
+                mixtures.shape()
+            ));
+        };
+        if mk != k || !(1..=k).contains(&m) {
+            return Err(format!("mixtures must be [1..={k}, {k}], got [{m}, {mk}]"));
+        }
+        let mut weights = mixtures.to_vec();
+        weights.extend((m..k).flat_map(|i| (0..k).map(move |j| if i == j { 1.0 } else { 0.0 })));
+        let weights = Tensor::from_vec(weights, &[k, k]);
+        for (from, to) in &self.tables {
+            let value = from.value();
+            let table = value.reshape(&[k, value.len() / k]);
+            to.set(weights.matmul(&table).reshape(value.shape()));
+        }
+        Ok(())
+    }
 }
 
 /// Two networks' tensors side by side, by name (built from one model config, so in the
