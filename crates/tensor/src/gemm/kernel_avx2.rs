@@ -16,12 +16,12 @@ use std::arch::x86_64::*;
 
 use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
-use super::pack::{pack_a_loops, pack_b_loops};
+use super::pack_avx2::{self, lanes};
 
 /// Rows of C per microkernel tile (the A panel height).
-const MR: usize = 6;
+pub(super) const MR: usize = 6;
 /// Columns of C per microkernel tile (the B panel width): two 8-lane vectors.
-const NR: usize = 16;
+pub(super) const NR: usize = 16;
 
 /// The AVX2 + FMA kernel (6×16) and its packing.
 #[derive(Clone, Copy)]
@@ -35,14 +35,12 @@ impl Microkernel for Avx2 {
         tile(kc, a, b, t)
     }
 
-    #[target_feature(enable = "avx2,fma")]
     unsafe fn pack_a(kc: usize, rows: usize, a: Strided, dst: *mut f32) {
-        pack_a_loops(MR, kc, rows, a, dst)
+        pack_avx2::pack_a_panel(kc, rows, a, dst)
     }
 
-    #[target_feature(enable = "avx2,fma")]
     unsafe fn pack_b(kc: usize, cols: usize, b: Strided, dst: *mut f32) {
-        pack_b_loops(NR, kc, cols, b, dst)
+        pack_avx2::pack_b_panel(kc, cols, b, dst)
     }
 }
 
@@ -159,13 +157,4 @@ unsafe fn store<const R: usize, const V: usize>(acc: &[[__m256; V]; R], t: &CTil
             }
         }
     }
-}
-
-/// A mask of the first `n` (≤ 8) lanes, for `maskload` and `maskstore` (the top bit of
-/// each 32-bit lane).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn lanes(n: usize) -> __m256i {
-    let index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    _mm256_cmpgt_epi32(_mm256_set1_epi32(n as i32), index)
 }

@@ -55,6 +55,8 @@ mod operands;
 #[cfg(target_arch = "x86_64")]
 mod pack;
 #[cfg(target_arch = "x86_64")]
+mod pack_avx2;
+#[cfg(target_arch = "x86_64")]
 mod small_k;
 #[cfg(target_arch = "x86_64")]
 mod split_k;
