@@ -8,10 +8,15 @@
 //!
 //! Throughput is each step's matrix-product FLOPs (`Throughput::Elements`, counted by
 //! `matmul_flops` over one untimed step), so criterion's "Gelem/s" reads as achieved GFLOP/s.
+//!
+//! The benchmarks run as `gantry bench` and `gantry train` do: on one of rayon's workers (a
+//! step called from the main thread hands each parallel kernel to workers that sleep
+//! between kernels), with `keep_freed_memory` (otherwise freed tensors go back to the OS
+//! and every step faults its memory in again).
 
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use gantry::gan::train::workloads::{trainer, NAMES};
 use gantry::tensor::matmul_flops;
 use rand::SeedableRng;
@@ -47,4 +52,11 @@ fn data_batches(c: &mut Criterion) {
 }
 
 criterion_group!(benches, train_steps, data_batches);
-criterion_main!(benches);
+
+/// `criterion_main!`, with the benchmarks run inside rayon's pool, and freed memory kept for
+/// the next step as the CLI keeps it.
+fn main() {
+    gantry::tensor::alloc::keep_freed_memory();
+    rayon::scope(|_| benches());
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -4,19 +4,24 @@ both held to one instruction set, in alternating rounds; prints the medians as a
     python3 benches/peers/thread_scaling.py --python /path/to/torch/python [--paths avx2,avx512]
         [--rounds 3] [--gantry target/release/gantry] [--out scaling.jsonl]
 
-A round runs, for each path and each thread count, `benches/peers/torch_gan_steps.py T` and
-`gantry bench --iters 15 --warmup 3` one after the other. gantry's path is forced with
+A round runs, for each path, each thread count and each workload W,
+`benches/peers/torch_gan_steps.py T W` and `gantry bench --workload W --iters 15 --warmup 3`
+one right after the other, so the two of a pair are seconds apart. gantry's path is forced with
 GANTRY_SIMD; PyTorch's with ATEN_CPU_CAPABILITY (its own kernels), ONEDNN_MAX_CPU_ISA
 (convolutions) and MKL_ENABLE_INSTRUCTIONS (matrix products), so "avx2" is what an AVX2-only
 CPU would run. Threads: RAYON_NUM_THREADS for gantry, the script's argument for PyTorch.
 Every JSON line the two print is kept (with "round" and "path" added) in --out.
 
 The table gives, per workload, path and peer, the median ms per step on 1 and 2 threads and
-the speed-up 1 -> 2 (the ratio of the medians), then PyTorch ms / gantry ms on 2 threads.
+the speed-up 1 -> 2 (the ratio of the medians), then PyTorch ms / gantry ms on 1 and 2
+threads, and last the ceiling of that ratio on 2 threads: PyTorch ms / the ms a step would
+take if all of it ran at gantry's roofline (flop_per_iter at the median sgemm_gflops), i.e.
+the ratio a step that is nothing but matrix products at full speed would reach.
 """
 import argparse, json, os, statistics, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOADS = ["toy-wgangp", "mlp-ns", "dcgan-sn-hinge", "dcgan-wgangp"]
 TORCH_ISA = {
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
     "avx512": {"ATEN_CPU_CAPABILITY": "avx512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE", "MKL_ENABLE_INSTRUCTIONS": "AVX512"},
@@ -41,31 +46,34 @@ def main():
         for r in range(args.rounds):
             for path in args.paths.split(","):
                 for threads in (1, 2):
-                    torch = run([args.python, os.path.join(HERE, "torch_gan_steps.py"), str(threads)], TORCH_ISA[path])
-                    ours = run([args.gantry, "bench", "--iters", "15", "--warmup", "3"],
-                               {"GANTRY_SIMD": path, "RAYON_NUM_THREADS": str(threads)})
-                    for line in torch + ours:
-                        line.update(round=r, path=path, threads=threads)
-                        out.write(json.dumps(line) + "\n")
-                        rows.append(line)
+                    for w in WORKLOADS:
+                        torch = run([args.python, os.path.join(HERE, "torch_gan_steps.py"), str(threads), w],
+                                    TORCH_ISA[path])
+                        ours = run([args.gantry, "bench", "--workload", w, "--iters", "15", "--warmup", "3"],
+                                   {"GANTRY_SIMD": path, "RAYON_NUM_THREADS": str(threads)})
+                        for line in torch + ours:
+                            line.update(round=r, path=path, threads=threads)
+                            out.write(json.dumps(line) + "\n")
+                            rows.append(line)
                     print(f"round {r + 1}/{args.rounds}, {path}, {threads} thread(s)", file=sys.stderr, flush=True)
 
-    def median(path, peer, workload, threads):
-        ms = [x["ms_per_iter"] for x in rows if x["path"] == path and x["peer"].startswith(peer)
+    def median(path, peer, workload, threads, key="ms_per_iter"):
+        ms = [x[key] for x in rows if x["path"] == path and x["peer"].startswith(peer)
               and x["workload"] == workload and x["threads"] == threads]
         return statistics.median(ms) if ms else None
 
-    print("| workload | path | PyTorch 1 → 2 threads, ms | speed-up | gantry 1 → 2 threads, ms | speed-up | PyTorch ÷ gantry, 1 thread | 2 threads |")
-    print("|---|---|---|---|---|---|---|---|")
-    workloads = [w for w in dict.fromkeys(x["workload"] for x in rows if x["peer"].startswith("pytorch"))]
-    for w in workloads:
+    print("| workload | path | PyTorch 1 → 2 threads, ms | speed-up | gantry 1 → 2 threads, ms | speed-up "
+          "| PyTorch ÷ gantry, 1 thread | 2 threads | ceiling, 2 threads |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for w in WORKLOADS:
         for path in args.paths.split(","):
             t1, t2 = median(path, "pytorch", w, 1), median(path, "pytorch", w, 2)
             g1, g2 = median(path, "gantry", w, 1), median(path, "gantry", w, 2)
             if None in (t1, t2, g1, g2):
                 continue
+            roofline_ms = median(path, "gantry", w, 2, "flop_per_iter") / median(path, "gantry", w, 2, "sgemm_gflops") / 1e6
             print(f"| {w} | {path} | {t1:.1f} → {t2:.1f} | {t1 / t2:.2f} | {g1:.1f} → {g2:.1f} | {g1 / g2:.2f} "
-                  f"| {t1 / g1:.2f} | {t2 / g2:.2f} |")
+                  f"| {t1 / g1:.2f} | {t2 / g2:.2f} | {t2 / roofline_ms:.2f} |")
 
 
 if __name__ == "__main__":

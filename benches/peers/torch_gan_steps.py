@@ -10,6 +10,8 @@ Workloads (the same ones `gantry bench` runs; see crates/gan/src/train/workloads
                all D layers spectral-normalized, hinge loss, Adam(2e-4,(0.5,0.999)), batch 64, 1 D + 1 G step
   dcgan-wgangp : same G, same D without SN, WGAN-GP lambda 10 (double backward through conv), 1 D + 1 G step
 Prints one JSON line per workload: ms per iteration (median of timed iterations).
+
+    python benches/peers/torch_gan_steps.py [THREADS] [WORKLOAD,WORKLOAD,...]   (default: 2, all)
 """
 import json, sys, time, statistics
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -87,9 +89,13 @@ WORK = {"toy-wgangp": toy_wgangp, "mlp-ns": mlp_ns, "dcgan-sn-hinge": lambda: dc
 
 if __name__ == "__main__":
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    names = sys.argv[2].split(",") if len(sys.argv) > 2 else list(WORK)
+    unknown = [n for n in names if n not in WORK]
+    if unknown:
+        sys.exit(f"unknown workload {unknown[0]} (expected one of {', '.join(WORK)})")
     torch.set_num_threads(threads); torch.manual_seed(0)
-    for name, make in WORK.items():
-        it = make()
+    for name in names:
+        it = WORK[name]()
         for _ in range(3): it()
         ts = []
         t_end = time.time() + 4

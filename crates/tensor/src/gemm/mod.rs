@@ -27,7 +27,8 @@
 //! 3. `blocking` (x86-64): the loop nest (`gemm_loop`, loops 5/3; `tiles`, loops 2/1) and
 //!    the block sizes, generic over the microkernel.
 //! 4. `kernel`: what a microkernel provides (tile size, packing, the tile itself).
-//! 5. `pack`: copying blocks of A and B into the panel layout the kernels stream.
+//! 5. `pack` and `pack_avx2`: copying blocks of A and B into the panel layout the kernels
+//!    stream (transposes 16×16 and 8×8 in registers).
 //! 6. `kernel_avx512` and `kernel_avx2`: the 12×32 and 6×16 register-blocked kernels.
 //! 7. `threads`: the scheduler that spreads packing and tiles over rayon's threads, and
 //!    why its one `unsafe` lifetime extension is sound.

@@ -59,6 +59,14 @@ pub(super) unsafe fn pack_a_panel(kc: usize, rows: usize, a: Strided, dst: *mut 
 pub(super) unsafe fn pack_b_panel(kc: usize, cols: usize, b: Strided, dst: *mut f32) {
     if b.cs == 1 {
         // Row-major B: each p is a contiguous run of columns.
+        if cols == NR {
+            for p in 0..kc {
+                let src = b.at(p, 0);
+                _mm256_store_ps(dst.add(p * NR), _mm256_loadu_ps(src));
+                _mm256_store_ps(dst.add(p * NR + 8), _mm256_loadu_ps(src.add(8)));
+            }
+            return;
+        }
         let (m0, m1) = (lanes(cols), lanes(cols.saturating_sub(8)));
         for p in 0..kc {
             let src = b.at(p, 0);
@@ -96,6 +104,26 @@ unsafe fn transpose_into<const W: usize>(
     ld: usize,
     dst: *mut f32,
 ) {
+    // A whole panel (the common case) with its line count known to the compiler, so the
+    // loads are not each behind a test.
+    if lines == W {
+        transpose_lines::<W, true>(kc, lines, line, ld, dst)
+    } else {
+        transpose_lines::<W, false>(kc, lines, line, ld, dst)
+    }
+}
+
+/// [`transpose_into`] for `lines = W` when `WHOLE`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn transpose_lines<const W: usize, const WHOLE: bool>(
+    kc: usize,
+    lines: usize,
+    line: impl Fn(usize) -> *const f32,
+    ld: usize,
+    dst: *mut f32,
+) {
+    let lines = if WHOLE { W } else { lines };
     let src: [*const f32; 8] =
         std::array::from_fn(|l| if l < lines { line(l) } else { std::ptr::null() });
     let mut p = 0;
