@@ -135,8 +135,16 @@ unsafe fn transpose_lines<const W: usize, const WHOLE: bool>(
                 _mm256_setzero_ps()
             }
         });
+        // With a row after this block still to come, a 6-lane row is stored as 8 lanes: the
+        // 2 extra land on the next row's first 2 slots (ld = 6), which its own store
+        // overwrites. One store instead of two.
+        let spill = W == 8 || (ld == W && p + 8 < kc);
         for (q, col) in transpose8(rows).iter().enumerate() {
-            store_first::<W>(dst.add((p + q) * ld), *col);
+            if spill {
+                _mm256_storeu_ps(dst.add((p + q) * ld), *col);
+            } else {
+                store_first::<W>(dst.add((p + q) * ld), *col);
+            }
         }
         p += 8;
     }
