@@ -3,6 +3,7 @@ both held to one instruction set, in alternating rounds; prints the medians as a
 
     python3 benches/peers/thread_scaling.py --python /path/to/torch/python [--paths avx2,avx512]
         [--rounds 3] [--gantry target/release/gantry] [--out scaling.jsonl]
+    python3 benches/peers/thread_scaling.py --table-from scaling.jsonl [more.jsonl ...]
 
 A round runs, for each path, each thread count and each workload W,
 `benches/peers/torch_gan_steps.py T W` and `gantry bench --workload W --iters 15 --warmup 3`
@@ -14,9 +15,11 @@ Every JSON line the two print is kept (with "round" and "path" added) in --out.
 
 The table gives, per workload, path and peer, the median ms per step on 1 and 2 threads and
 the speed-up 1 -> 2 (the ratio of the medians), then PyTorch ms / gantry ms on 1 and 2
-threads, and last the ceiling of that ratio on 2 threads: PyTorch ms / the ms a step would
-take if all of it ran at gantry's roofline (flop_per_iter at the median sgemm_gflops), i.e.
-the ratio a step that is nothing but matrix products at full speed would reach.
+threads (ratios of the medians), the median of the 2-thread ratios round by round (each
+pair seconds apart, so the machine's drift between rounds cancels), and last the ceiling of
+that ratio on 2 threads: PyTorch ms / the ms a step would take if all of it ran at gantry's
+roofline (flop_per_iter at the median sgemm_gflops), i.e. the ratio a step that is nothing
+but matrix products at full speed would reach.
 """
 import argparse, json, os, statistics, subprocess, sys
 
@@ -33,14 +36,7 @@ def run(cmd, env):
     return [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--python", required=True, help="a Python with torch")
-    p.add_argument("--gantry", default="target/release/gantry")
-    p.add_argument("--paths", default="avx2,avx512")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--out", default="scaling.jsonl")
-    args = p.parse_args()
+def measure(args):
     rows = []
     with open(args.out, "w") as out:
         for r in range(args.rounds):
@@ -56,24 +52,64 @@ def main():
                             out.write(json.dumps(line) + "\n")
                             rows.append(line)
                     print(f"round {r + 1}/{args.rounds}, {path}, {threads} thread(s)", file=sys.stderr, flush=True)
+    return rows
 
-    def median(path, peer, workload, threads, key="ms_per_iter"):
-        ms = [x[key] for x in rows if x["path"] == path and x["peer"].startswith(peer)
-              and x["workload"] == workload and x["threads"] == threads]
-        return statistics.median(ms) if ms else None
+
+def load(files):
+    """The lines of earlier --out files, each file's rounds numbered after the previous file's."""
+    rows, first = [], 0
+    for name in files:
+        with open(name) as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+        for line in lines:
+            line["round"] += first
+        first = max((l["round"] for l in lines), default=first - 1) + 1
+        rows += lines
+    return rows
+
+
+def table(rows, paths):
+    def values(path, peer, workload, threads, key="ms_per_iter"):
+        return {x["round"]: x[key] for x in rows if x["path"] == path and x["peer"].startswith(peer)
+                and x["workload"] == workload and x["threads"] == threads}
+
+    def median(*args, **kw):
+        v = values(*args, **kw)
+        return statistics.median(v.values()) if v else None
 
     print("| workload | path | PyTorch 1 → 2 threads, ms | speed-up | gantry 1 → 2 threads, ms | speed-up "
-          "| PyTorch ÷ gantry, 1 thread | 2 threads | ceiling, 2 threads |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| PyTorch ÷ gantry, 1 thread | 2 threads | 2 threads, pair by pair | ceiling, 2 threads |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for w in WORKLOADS:
-        for path in args.paths.split(","):
+        for path in paths:
             t1, t2 = median(path, "pytorch", w, 1), median(path, "pytorch", w, 2)
             g1, g2 = median(path, "gantry", w, 1), median(path, "gantry", w, 2)
             if None in (t1, t2, g1, g2):
                 continue
+            torch2, ours2 = values(path, "pytorch", w, 2), values(path, "gantry", w, 2)
+            pairs = statistics.median(torch2[r] / ours2[r] for r in torch2 if r in ours2)
             roofline_ms = median(path, "gantry", w, 2, "flop_per_iter") / median(path, "gantry", w, 2, "sgemm_gflops") / 1e6
             print(f"| {w} | {path} | {t1:.1f} → {t2:.1f} | {t1 / t2:.2f} | {g1:.1f} → {g2:.1f} | {g1 / g2:.2f} "
-                  f"| {t1 / g1:.2f} | {t2 / g2:.2f} | {t2 / roofline_ms:.2f} |")
+                  f"| {t1 / g1:.2f} | {t2 / g2:.2f} | {pairs:.2f} | {t2 / roofline_ms:.2f} |")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--python", help="a Python with torch (to measure)")
+    p.add_argument("--gantry", default="target/release/gantry")
+    p.add_argument("--paths", default="avx2,avx512")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--out", default="scaling.jsonl")
+    p.add_argument("--table-from", nargs="+", metavar="JSONL",
+                   help="print the table of earlier --out files (their rounds together) instead of measuring")
+    args = p.parse_args()
+    if args.table_from:
+        rows = load(args.table_from)
+    elif args.python:
+        rows = measure(args)
+    else:
+        p.error("give --python to measure, or --table-from to tabulate earlier runs")
+    table(rows, args.paths.split(","))
 
 
 if __name__ == "__main__":
