@@ -1,4 +1,5 @@
-//! Packing: copying a block of A or B into the panel layout the microkernel streams.
+//! Packing for the AVX-512 kernel: copying a block of A or B into the panel layout the
+//! microkernel streams (`pack_avx2` packs the same layout for the AVX2 kernel).
 //!
 //! - A block (`mc×kc`) → panels of `MR` rows; panel `q` holds `A[q·MR + i][p]` at
 //!   `q·MR·kc + p·MR + i`. A short last panel is not padded: its kernel reads only its rows.
