@@ -4,9 +4,9 @@
 //!
 //! The scalar loops are generic; for `f32`, [`crate::Element`] routes both to 16-lane
 //! masked gathers on the AVX-512 path and 8-lane ones on the AVX2 path (the mask drops the
-//! padding). fold reads instead
-//! of scattering: each pixel sums its own sources (for a k4 s2 window, at most four), so
-//! it is written once, and its sum runs in increasing tap order, as the scalar loop's.
+//! padding). fold reads instead of scattering: each pixel sums its own sources (for a k4
+//! s2 window, at most four), so it is written once, and its sum runs in increasing tap
+//! order, as the scalar loop's.
 //! (A scatter-add from the columns, the direct form, was slower than scalar code here: a
 //! 16-lane scatter costs about one store per lane.)
 
@@ -27,14 +27,19 @@ pub fn gather<E: Element>(src: &[E], idx: &[u32], dst: &mut [MaybeUninit<E>]) {
 pub fn gather_sum<E: Element>(src: &[E], idx: &[u32], dst: &mut [MaybeUninit<E>]) {
     let pixels = dst.len();
     for (q, d) in dst.iter_mut().enumerate() {
-        let mut acc = E::zero();
-        for row in idx.chunks_exact(pixels.max(1)) {
-            if let Some(&v) = src.get(row[q] as usize) {
-                acc = acc + v;
-            }
-        }
-        d.write(acc);
+        d.write(pixel_sum(src, idx, pixels, q));
     }
+}
+
+/// `Σₛ src[idx[s·pixels + q]]`, pixel `q`'s term of [`gather_sum`].
+fn pixel_sum<E: Element>(src: &[E], idx: &[u32], pixels: usize, q: usize) -> E {
+    let mut acc = E::zero();
+    for row in idx.chunks_exact(pixels.max(1)) {
+        if let Some(&v) = src.get(row[q] as usize) {
+            acc = acc + v;
+        }
+    }
+    acc
 }
 
 /// [`gather`] and [`gather_sum`] for `f32` with AVX-512F, when the CPU has it.
@@ -143,13 +148,7 @@ pub(crate) mod avx2 {
             _mm256_storeu_ps(dst.as_mut_ptr().add(q).cast(), acc);
         }
         for (q, d) in dst.iter_mut().enumerate().skip(full) {
-            let mut acc = 0.0f32;
-            for row in idx.chunks_exact(pixels) {
-                if let Some(&v) = src.get(row[q] as usize) {
-                    acc += v;
-                }
-            }
-            d.write(acc);
+            d.write(super::pixel_sum(src, idx, pixels, q));
         }
     }
 }
