@@ -17,9 +17,8 @@
 //!
 //! Thin products, whose packed tiles would be mostly padding or whose C would be one tile,
 //! take a path of their own first, each falling back to the packed GEMM when its layout
-//! assumptions do not hold, in this order: `matvec` (`min(m, n) ≤ 4`) and `small_k`
-//! (`k ≤ 16`) on the AVX-512 path, then on both paths `split_k` (long k on a C of one
-//! parallel tile).
+//! assumptions do not hold, in this order: `matvec` (`min(m, n) ≤ 4`), `small_k`
+//! (`k ≤ 16`) and `split_k` (long k on a C of one parallel tile).
 //!
 //! Read in this order:
 //! 1. [`naive`]: the reference triple loop (`f64` accumulation), for tests and readers.
@@ -32,8 +31,9 @@
 //! 6. `kernel_avx512` and `kernel_avx2`: the 12×32 and 6×16 register-blocked kernels.
 //! 7. `threads`: the scheduler that spreads packing and tiles over rayon's threads, and
 //!    why its one `unsafe` lifetime extension is sound.
-//! 8. `matvec`, `small_k` (AVX-512 only): a matrix times at most four vectors, short k;
-//!    `split_k` (either kernel): long k on a small C.
+//! 8. `lanes`: one vector's operations on either width, for the thin paths; `matvec`,
+//!    `small_k`: a matrix times at most four vectors, short k; `split_k`: long k on a
+//!    small C.
 //!
 //! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
@@ -48,6 +48,8 @@ mod kernel;
 mod kernel_avx2;
 #[cfg(target_arch = "x86_64")]
 mod kernel_avx512;
+#[cfg(target_arch = "x86_64")]
+mod lanes;
 #[cfg(target_arch = "x86_64")]
 mod matvec;
 pub mod naive;
@@ -184,12 +186,8 @@ unsafe fn own(
         beta,
     };
     let thin = match path {
-        Path::Avx512 => {
-            matvec::gemm(k, a, b, c)
-                || small_k::gemm(k, a, b, c)
-                || split_k::gemm::<kernel_avx512::Avx512>(k, a, b, c)
-        }
-        _ => split_k::gemm::<kernel_avx2::Avx2>(k, a, b, c),
+        Path::Avx512 => thin::<kernel_avx512::Avx512>(k, a, b, c),
+        _ => thin::<kernel_avx2::Avx2>(k, a, b, c),
     };
     if thin {
         return;
@@ -204,6 +202,23 @@ unsafe fn own(
         Path::Avx512 => blocking::gemm::<kernel_avx512::Avx512>(k, a, b, c),
         _ => blocking::gemm::<kernel_avx2::Avx2>(k, a, b, c),
     }
+}
+
+/// The thin paths in turn (`matvec`, `small_k`, `split_k`) with kernel `K`; returns whether
+/// one of them computed the product.
+///
+/// # Safety
+/// As for [`sgemm_on`], with `m, n, k ≥ 1` and a CPU with `K`'s instruction set.
+#[cfg(target_arch = "x86_64")]
+unsafe fn thin<K: kernel::Microkernel + lanes::Lanes>(
+    k: usize,
+    a: operands::Strided,
+    b: operands::Strided,
+    c: operands::CTile,
+) -> bool {
+    matvec::gemm::<K>(k, a, b, c)
+        || small_k::gemm::<K>(k, a, b, c)
+        || split_k::gemm::<K>(k, a, b, c)
 }
 
 /// `C ← β·C`, the whole update when the product is empty; with `β = 0`, C is not read.

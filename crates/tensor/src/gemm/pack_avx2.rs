@@ -97,7 +97,7 @@ pub(super) unsafe fn pack_b_panel(kc: usize, cols: usize, b: Strided, dst: *mut 
 /// Each destination row gets `W` (≥ `lines`; 6 or 8) lanes written, zeros past `lines`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn transpose_into<const W: usize>(
+pub(super) unsafe fn transpose_into<const W: usize>(
     kc: usize,
     lines: usize,
     line: impl Fn(usize) -> *const f32,

@@ -3,34 +3,43 @@
 //! Math: `C[i][j] ← α·Σₚ A[i][p]·B[p][j] + β·C[i][j]`, each sum a chain of k fused
 //! multiply-adds in increasing p, started from zero.
 //!
-//! With k this short, C is most of the data and the packed GEMM's packing and 12×32 tile
-//! edges are most of its time. Here a register block of `R ≤ 6` rows × 64 columns of C
-//! takes A's elements one by one (broadcast, any strides) and B's rows as vectors, read in
-//! place when B is row-major and otherwise first copied, for the task's columns, into a
-//! row-major block. C needs a unit stride along its rows (or its columns: then
-//! `Cᵀ = Bᵀ·Aᵀ`) and at least 16 elements along it; other products are left to the
-//! packed GEMM.
+//! With k this short, C is most of the data and the packed GEMM's packing and tile edges
+//! are most of its time. Here a register block of `R ≤ 6` rows × `V` vectors of C (`V`
+//! = 4 of 16 lanes on AVX-512, 2 of 8 on AVX2: 24 or 12 accumulators) takes A's elements
+//! one by one (broadcast, any strides) and B's rows as vectors, read in place when B is
+//! row-major and otherwise first copied, for the task's columns, into a row-major block.
+//! C needs a unit stride along its rows (or its columns: then `Cᵀ = Bᵀ·Aᵀ`) and at least
+//! 16 elements along it; other products are left to the packed GEMM.
 //!
 //! Tasks are blocks of C of a size fixed by the shape (column chunks of at most
 //! [`COLUMN_CHUNK`], row chunks of about [`TASK_ELEMENTS`] elements), and each element's
 //! sum is the same whatever block computes it, so the result is the same on any number of
 //! threads.
 
-use std::arch::x86_64::*;
 use std::cell::Cell;
 
 use super::blocking::{block, reserve, Line};
-use super::kernel_avx512::store_lanes;
+use super::kernel_avx2::Avx2;
+use super::kernel_avx512::Avx512;
+use super::lanes::Lanes;
 use super::operands::{CTile, Strided};
-use super::pack::{first_lanes, transpose_into};
 use super::threads::run_tasks;
+use crate::simd::Path;
 
 /// Deepest k this path takes.
 pub(super) const MAX_K: usize = 16;
-/// Rows of C per register block (6 × 4 vectors: 24 accumulators).
+/// Rows of C per register block.
 const ROWS: usize = 6;
-/// Vectors of 16 columns per register block.
-const VECTORS: usize = 4;
+/// Vectors of `L` lanes across a register block: `ROWS` rows of them as accumulators,
+/// one row of B and a broadcast fill the registers (AVX-512: 24 + 4 + 1 of 32; AVX2:
+/// 12 + 2 + 1 of 16).
+const fn vectors<L: Lanes>() -> usize {
+    if L::N == 16 {
+        4
+    } else {
+        2
+    }
+}
 /// Widest column chunk of a task: its block of B (at most 16×512, 32 KiB) stays in L1.
 const COLUMN_CHUNK: usize = 512;
 /// Elements of C per task.
@@ -47,8 +56,8 @@ thread_local! {
 /// stride along at least 16 elements; returns whether it did.
 ///
 /// # Safety
-/// As for [`super::sgemm`], with `m, n, k ≥ 1` and a CPU with AVX-512F.
-pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
+/// As for [`super::sgemm`], with `m, n, k ≥ 1` and a CPU with `L`'s instruction set.
+pub(super) unsafe fn gemm<L: Lanes>(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
     if k > MAX_K {
         return false;
     }
@@ -87,7 +96,11 @@ pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
             ..b
         };
         let dst = b_rows.at(0, j0).cast_mut();
-        copy_rows(k, cols.min(n - j0), src, dst, b_rows.rs as usize);
+        let (cols, ld) = (cols.min(n - j0), b_rows.rs as usize);
+        match L::PATH {
+            Path::Avx512 => copy_rows_avx512(k, cols, src, dst, ld),
+            _ => copy_rows_avx2(k, cols, src, dst, ld),
+        }
     };
     let compute = |t: usize| {
         let (i0, j0) = (t % tasks_m * rows, t / tasks_m * cols);
@@ -96,21 +109,37 @@ pub(super) unsafe fn gemm(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
             ptr: a.at(i0, 0),
             ..a
         };
-        block_of_c(k, a, b_rows.at(0, j0), b_rows.rs, c);
+        let b = b_rows.at(0, j0);
+        match L::PATH {
+            Path::Avx512 => block_of_c_avx512(k, a, b, b_rows.rs, c),
+            _ => block_of_c_avx2(k, a, b, b_rows.rs, c),
+        }
     };
     run_tasks(parallel, packs, tasks_m * tasks_n, pack, compute);
     B_ROWS.set(buf);
     true
 }
 
-/// Copies `B[p][j]` (`p < k`, `j < cols`) to `dst[p·ld + j]`.
+/// [`copy_rows`] compiled for AVX-512.
 #[target_feature(enable = "avx512f")]
-unsafe fn copy_rows(k: usize, cols: usize, b: Strided, dst: *mut f32, ld: usize) {
+unsafe fn copy_rows_avx512(k: usize, cols: usize, b: Strided, dst: *mut f32, ld: usize) {
+    copy_rows::<Avx512>(k, cols, b, dst, ld)
+}
+
+/// [`copy_rows`] compiled for AVX2.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn copy_rows_avx2(k: usize, cols: usize, b: Strided, dst: *mut f32, ld: usize) {
+    copy_rows::<Avx2>(k, cols, b, dst, ld)
+}
+
+/// Copies `B[p][j]` (`p < k`, `j < cols`) to `dst[p·ld + j]`.
+#[inline(always)]
+unsafe fn copy_rows<L: Lanes>(k: usize, cols: usize, b: Strided, dst: *mut f32, ld: usize) {
     if b.rs == 1 {
-        // Transposed B: its columns are contiguous along p; transpose 16 at a time.
-        for j in (0..cols).step_by(16) {
-            let lines = (cols - j).min(16);
-            transpose_into(k, lines, |l| b.at(0, j + l), 16, ld, dst.add(j));
+        // Transposed B: its columns are contiguous along p; transpose N at a time.
+        for j in (0..cols).step_by(L::N) {
+            let lines = (cols - j).min(L::N);
+            L::transpose_into(k, lines, |l| b.at(0, j + l), ld, dst.add(j));
         }
     } else {
         for p in 0..k {
@@ -121,9 +150,21 @@ unsafe fn copy_rows(k: usize, cols: usize, b: Strided, dst: *mut f32, ld: usize)
     }
 }
 
-/// The block `c` of C, `ROWS` rows at a time, from B's rows at `b + p·ldb`.
+/// [`block_of_c`] compiled for AVX-512.
 #[target_feature(enable = "avx512f")]
-unsafe fn block_of_c(k: usize, a: Strided, b: *const f32, ldb: isize, c: CTile) {
+unsafe fn block_of_c_avx512(k: usize, a: Strided, b: *const f32, ldb: isize, c: CTile) {
+    block_of_c::<Avx512>(k, a, b, ldb, c)
+}
+
+/// [`block_of_c`] compiled for AVX2.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block_of_c_avx2(k: usize, a: Strided, b: *const f32, ldb: isize, c: CTile) {
+    block_of_c::<Avx2>(k, a, b, ldb, c)
+}
+
+/// The block `c` of C, `ROWS` rows at a time, from B's rows at `b + p·ldb`.
+#[inline(always)]
+unsafe fn block_of_c<L: Lanes>(k: usize, a: Strided, b: *const f32, ldb: isize, c: CTile) {
     for i in (0..c.rows).step_by(ROWS) {
         let a = Strided {
             ptr: a.at(i, 0),
@@ -131,19 +172,26 @@ unsafe fn block_of_c(k: usize, a: Strided, b: *const f32, ldb: isize, c: CTile) 
         };
         let c = c.sub(i, 0, (c.rows - i).min(ROWS), c.cols);
         match c.rows {
-            1 => rows_of_c::<1>(k, a, b, ldb, c),
-            2 => rows_of_c::<2>(k, a, b, ldb, c),
-            3 => rows_of_c::<3>(k, a, b, ldb, c),
-            4 => rows_of_c::<4>(k, a, b, ldb, c),
-            5 => rows_of_c::<5>(k, a, b, ldb, c),
-            _ => rows_of_c::<6>(k, a, b, ldb, c),
+            1 => rows_of_c::<L, 1>(k, a, b, ldb, c),
+            2 => rows_of_c::<L, 2>(k, a, b, ldb, c),
+            3 => rows_of_c::<L, 3>(k, a, b, ldb, c),
+            4 => rows_of_c::<L, 4>(k, a, b, ldb, c),
+            5 => rows_of_c::<L, 5>(k, a, b, ldb, c),
+            _ => rows_of_c::<L, 6>(k, a, b, ldb, c),
         }
     }
 }
 
-/// `R` rows of C, 64 columns (one cache line of row 0 per vector) at a time.
-#[target_feature(enable = "avx512f")]
-unsafe fn rows_of_c<const R: usize>(k: usize, a: Strided, b: *const f32, ldb: isize, c: CTile) {
+/// `R` rows of C, a register block's columns at a time (64 on AVX-512, 16 on AVX2: row 0's
+/// cache lines, one per register block or one per vector).
+#[inline(always)]
+unsafe fn rows_of_c<L: Lanes, const R: usize>(
+    k: usize,
+    a: Strided,
+    b: *const f32,
+    ldb: isize,
+    c: CTile,
+) {
     // The columns before row 0's first cache line, in a block of their own: a vector store
     // across two lines costs two.
     let lead = (16 - (c.c as usize / std::mem::size_of::<f32>()) % 16) % 16;
@@ -152,54 +200,53 @@ unsafe fn rows_of_c<const R: usize>(k: usize, a: Strided, b: *const f32, ldb: is
         let width = if j == 0 && lead > 0 {
             lead
         } else {
-            16 * VECTORS
+            L::N * vectors::<L>()
         };
         let width = width.min(c.cols - j);
         let (b, c) = (b.add(j), c.sub(0, j, R, width));
-        match width.div_ceil(16) {
-            1 => register_block::<R, 1>(k, a, b, ldb, c),
-            2 => register_block::<R, 2>(k, a, b, ldb, c),
-            3 => register_block::<R, 3>(k, a, b, ldb, c),
-            _ => register_block::<R, VECTORS>(k, a, b, ldb, c),
+        match width.div_ceil(L::N) {
+            1 => register_block::<L, R, 1>(k, a, b, ldb, c),
+            2 => register_block::<L, R, 2>(k, a, b, ldb, c),
+            3 => register_block::<L, R, 3>(k, a, b, ldb, c),
+            _ => register_block::<L, R, 4>(k, a, b, ldb, c),
         }
         j += width;
     }
 }
 
-/// `R` rows × `16·(V − 1) + 1 ..= 16·V` columns of C, in registers: `acc[r][j] = Σₚ A[r][p]·B[p][j]`.
-#[target_feature(enable = "avx512f")]
-#[inline]
-unsafe fn register_block<const R: usize, const V: usize>(
+/// `R` rows × `N·(V − 1) + 1 ..= N·V` columns of C, in registers:
+/// `acc[r][j] = Σₚ A[r][p]·B[p][j]`.
+#[inline(always)]
+unsafe fn register_block<L: Lanes, const R: usize, const V: usize>(
     k: usize,
     a: Strided,
     b: *const f32,
     ldb: isize,
     c: CTile,
 ) {
-    let mut valid = [0; V];
-    let mut masks = [0; V];
+    let valid: [usize; V] = std::array::from_fn(|v| c.cols.saturating_sub(L::N * v).min(L::N));
+    let mut masks = [L::mask(0); V];
     for v in 0..V {
-        valid[v] = c.cols.saturating_sub(16 * v).min(16);
-        masks[v] = first_lanes(valid[v]);
+        masks[v] = L::mask(valid[v]);
     }
-    let mut acc = [[_mm512_setzero_ps(); V]; R];
+    let mut acc = [[L::zero(); V]; R];
     for p in 0..k {
         let row = b.offset(p as isize * ldb);
-        let mut bv = [_mm512_setzero_ps(); V];
+        let mut bv = [L::zero(); V];
         for v in 0..V {
-            bv[v] = _mm512_maskz_loadu_ps(masks[v], row.add(16 * v));
+            bv[v] = L::load(masks[v], row.add(L::N * v));
         }
         for (r, acc) in acc.iter_mut().enumerate() {
-            let ar = _mm512_set1_ps(*a.at(r, p));
+            let ar = L::splat(*a.at(r, p));
             for v in 0..V {
-                acc[v] = _mm512_fmadd_ps(ar, bv[v], acc[v]);
+                acc[v] = L::fma(ar, bv[v], acc[v]);
             }
         }
     }
     for (r, acc) in acc.iter().enumerate() {
         for v in 0..V {
-            let out = c.c.offset(r as isize * c.rsc).add(16 * v);
-            store_lanes(acc[v], valid[v], out, 1, c.alpha, c.beta);
+            let out = c.c.offset(r as isize * c.rsc).add(L::N * v);
+            L::store(acc[v], valid[v], out, 1, c.alpha, c.beta);
         }
     }
 }
