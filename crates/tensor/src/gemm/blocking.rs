@@ -31,6 +31,7 @@
 //! with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
 //! allocates nothing.
 
+use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
 use std::cell::Cell;
 
 use super::kernel::Microkernel;
@@ -333,22 +334,57 @@ impl<K: Microkernel> Block<K> {
         let kcb = self.k_block(pc);
         let beta = if pc == 0 { self.c.beta } else { 1.0 };
         // LOOP 2: the tile's B panels.
-        for jr in cols {
+        for jr in cols.clone() {
             let b_panel = if self.fuse_b {
                 self.pack_b_panel(pc, jr, panel.get());
                 panel.get()
             } else {
                 self.b_panel(pc, jr)
             };
+            // The panel this tile packs next, if it packs its own.
+            let next = if !self.fuse_b {
+                None
+            } else if jr + 1 < cols.end {
+                Some((pc, jr + 1))
+            } else if pc + self.kc < self.k {
+                Some((pc + self.kc, cols.start))
+            } else {
+                None
+            };
             let (j0, width) = self.panel_columns(jr);
+            let share = kcb.div_ceil(rows.len());
             // LOOP 1: the tile's A panels.
-            for ir in rows.clone() {
+            for (step, ir) in rows.clone().enumerate() {
+                if let Some((pc, jr)) = next {
+                    self.prefetch_b_rows(pc, jr, step * share..(step + 1) * share);
+                }
                 let i0 = self.ic + ir * K::MR;
                 let out = CTile {
                     beta,
                     ..self.c.sub(i0, j0, K::MR.min(self.c.rows - i0), width)
                 };
                 K::tile(kcb, self.a_panel(pc, ir), b_panel, &out);
+            }
+        }
+    }
+
+    /// Asks the cache for rows `rows` (clipped to the k block) of B panel `jr` of the k
+    /// block at `pc`. A panel's source is `NR` short runs a whole row or column of B apart,
+    /// too far apart for the hardware prefetcher, so without this its packing waits on
+    /// memory for each; spread over the kernel calls on the panel before it, the loads
+    /// overlap that work. Row-major B: each row's run; transposed B: each column's, one
+    /// cache line (16 floats) per 16 rows; other strides are left to the hardware.
+    unsafe fn prefetch_b_rows(&self, pc: usize, jr: usize, rows: std::ops::Range<usize>) {
+        let (c0, cols) = self.panel_columns(jr);
+        for p in rows.start..rows.end.min(self.k_block(pc)) {
+            if self.b.cs == 1 {
+                let row = self.b.at(pc + p, c0);
+                _mm_prefetch::<_MM_HINT_T0>(row.cast());
+                _mm_prefetch::<_MM_HINT_T0>(row.add(cols - 1).cast());
+            } else if self.b.rs == 1 && p % 16 == 0 {
+                for j in 0..cols {
+                    _mm_prefetch::<_MM_HINT_T0>(self.b.at(pc + p, c0 + j).cast());
+                }
             }
         }
     }
