@@ -17,6 +17,7 @@ use std::mem::MaybeUninit;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
+use crate::gather::prefetch;
 use crate::parallel::{filled, PARALLEL_MIN_LEN};
 use crate::shape::conv_out_len;
 use crate::tensor::Tensor;
@@ -239,8 +240,13 @@ impl<E: Element> Tensor<E> {
             filled(n * c * kk * l, channel, |start, chunk| {
                 for (k, block) in chunk.chunks_mut(channel).enumerate() {
                     let cc = start / channel + k;
+                    let plane = |nn: usize| &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
                     for nn in 0..n {
-                        let img = &src[(nn * c + cc) * h * w..(nn * c + cc + 1) * h * w];
+                        let img = plane(nn);
+                        // The next image's plane, read while this one is gathered.
+                        if nn + 1 < n {
+                            prefetch(plane(nn + 1));
+                        }
                         for t in 0..kk {
                             let row = (t * n + nn) * l;
                             taps.gather(t, img, &mut block[row..row + l]);
@@ -370,9 +376,19 @@ impl<E: Element> Tensor<E> {
             n * c * plane,
             planes_per_chunk * plane.max(1),
             |start, chunk| {
+                let planes = chunk.len() / plane.max(1);
                 for (k, dst) in chunk.chunks_mut(plane.max(1)).enumerate() {
                     let (nn, cc) = order(start / plane.max(1) + k);
                     let first = layout.row([nn, cc, 0], dims);
+                    // The next plane's column rows, read while this one is summed.
+                    if let Some((nn, cc)) =
+                        (k + 1 < planes).then(|| order(start / plane.max(1) + k + 1))
+                    {
+                        let next = layout.row([nn, cc, 0], dims);
+                        for t in 0..kk {
+                            prefetch(&src[next + t * tap_stride..next + t * tap_stride + l]);
+                        }
+                    }
                     E::gather_sum(&src[first..first + sources.span], &sources.idx, dst);
                 }
             },
