@@ -8,7 +8,7 @@
 //! | path     | needs            | GEMM                                  | elementwise loops |
 //! |----------|------------------|---------------------------------------|-------------------|
 //! | `avx512` | AVX-512F         | gantry's 12×32 kernel and thin paths  | 16 lanes          |
-//! | `avx2`   | AVX2 and FMA     | gantry's 6×16 kernel                  | 8 lanes           |
+//! | `avx2`   | AVX2 and FMA     | gantry's 6×16 kernel and thin paths   | 8 lanes           |
 //! | `scalar` | nothing          | `matrixmultiply::sgemm`               | baseline (SSE2)   |
 //!
 //! On other architectures (aarch64: Apple silicon, Graviton) the path is always `scalar`:
