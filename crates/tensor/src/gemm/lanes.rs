@@ -44,9 +44,41 @@ pub(super) trait Lanes: Copy + Send + Sync {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The lanes' sum, in a fixed order.
     unsafe fn sum(x: Self::V) -> f32;
-    /// `c[l·stride] ← α·x[l] + β·c[l·stride]` for the first `valid` lanes (`α·x[l]` alone
-    /// when `β = 0`, which never reads C).
-    unsafe fn store(x: Self::V, valid: usize, c: *mut f32, stride: isize, alpha: f32, beta: f32);
+    /// `a · b` in each lane.
+    unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
+    /// Writes the mask's lanes of `x` to `ptr` (nothing else is written).
+    unsafe fn store_masked(mask: Self::Mask, ptr: *mut f32, x: Self::V);
+
+    /// `c[l·stride] ← α·x[l] + β·c[l·stride]` for the first `valid` lanes, rounded as
+    /// `(α·x) + (β·c)` (`α·x` alone when `β = 0`, which never reads C): a masked vector
+    /// store for a unit stride, lane by lane (same rounding) otherwise.
+    #[inline(always)]
+    unsafe fn store(x: Self::V, valid: usize, c: *mut f32, stride: isize, alpha: f32, beta: f32) {
+        let ab = Self::mul(x, Self::splat(alpha));
+        if stride == 1 {
+            let mask = Self::mask(valid);
+            let out = if beta == 0.0 {
+                ab
+            } else {
+                let old = Self::load(mask, c);
+                let old = if beta == 1.0 {
+                    old
+                } else {
+                    Self::mul(old, Self::splat(beta))
+                };
+                Self::add(ab, old)
+            };
+            Self::store_masked(mask, c, out);
+        } else {
+            let mut tmp = [0.0f32; 16];
+            Self::store_masked(Self::mask(Self::N), tmp.as_mut_ptr(), ab);
+            for (l, &ab) in tmp.iter().enumerate().take(valid) {
+                let ptr = c.offset(l as isize * stride);
+                *ptr = if beta == 0.0 { ab } else { ab + beta * *ptr };
+            }
+        }
+    }
+
     /// `dst[p·ld + l] = *line(l).add(p)` for `l < lines` (≤ N) and `p < kc`, each
     /// destination row written `N` lanes wide (zeros past `lines`).
     unsafe fn transpose_into(
@@ -100,27 +132,13 @@ impl Lanes for Avx512 {
     }
 
     #[inline(always)]
-    unsafe fn store(x: __m512, valid: usize, c: *mut f32, stride: isize, alpha: f32, beta: f32) {
-        let ab = _mm512_mul_ps(x, _mm512_set1_ps(alpha));
-        if stride == 1 {
-            let mask = first_lanes(valid);
-            let out = if beta == 0.0 {
-                ab
-            } else {
-                let old = _mm512_maskz_loadu_ps(mask, c);
-                let old = if beta == 1.0 {
-                    old
-                } else {
-                    _mm512_mul_ps(old, _mm512_set1_ps(beta))
-                };
-                _mm512_add_ps(ab, old)
-            };
-            _mm512_mask_storeu_ps(c, mask, out);
-        } else {
-            let mut tmp = [0.0f32; 16];
-            _mm512_storeu_ps(tmp.as_mut_ptr(), ab);
-            store_strided(&tmp[..valid], c, stride, beta);
-        }
+    unsafe fn mul(a: __m512, b: __m512) -> __m512 {
+        _mm512_mul_ps(a, b)
+    }
+
+    #[inline(always)]
+    unsafe fn store_masked(mask: __mmask16, ptr: *mut f32, x: __m512) {
+        _mm512_mask_storeu_ps(ptr, mask, x)
     }
 
     #[inline(always)]
@@ -196,30 +214,16 @@ impl Lanes for Avx2 {
     }
 
     #[inline(always)]
-    unsafe fn store(x: __m256, valid: usize, c: *mut f32, stride: isize, alpha: f32, beta: f32) {
-        let ab = _mm256_mul_ps(x, _mm256_set1_ps(alpha));
-        if stride == 1 {
-            let mask = Self::mask(valid);
-            let out = if beta == 0.0 {
-                ab
-            } else {
-                let old = Self::load(mask, c);
-                let old = if beta == 1.0 {
-                    old
-                } else {
-                    _mm256_mul_ps(old, _mm256_set1_ps(beta))
-                };
-                _mm256_add_ps(ab, old)
-            };
-            if mask.full {
-                _mm256_storeu_ps(c, out);
-            } else {
-                _mm256_maskstore_ps(c, mask.bits, out);
-            }
+    unsafe fn mul(a: __m256, b: __m256) -> __m256 {
+        _mm256_mul_ps(a, b)
+    }
+
+    #[inline(always)]
+    unsafe fn store_masked(mask: Mask8, ptr: *mut f32, x: __m256) {
+        if mask.full {
+            _mm256_storeu_ps(ptr, x)
         } else {
-            let mut tmp = [0.0f32; 8];
-            _mm256_storeu_ps(tmp.as_mut_ptr(), ab);
-            store_strided(&tmp[..valid], c, stride, beta);
+            _mm256_maskstore_ps(ptr, mask.bits, x)
         }
     }
 
@@ -232,14 +236,5 @@ impl Lanes for Avx2 {
         dst: *mut f32,
     ) {
         pack_avx2::transpose_into::<8>(kc, lines, line, ld, dst)
-    }
-}
-
-/// `c[l·stride] ← ab[l] + β·c[l·stride]` (`ab[l]` alone when `β = 0`), one lane at a time.
-#[inline(always)]
-unsafe fn store_strided(ab: &[f32], c: *mut f32, stride: isize, beta: f32) {
-    for (l, &ab) in ab.iter().enumerate() {
-        let ptr = c.offset(l as isize * stride);
-        *ptr = if beta == 0.0 { ab } else { ab + beta * *ptr };
     }
 }
