@@ -131,7 +131,11 @@ impl<E: Element> Tensor<E> {
         f: impl Fn(E, E) -> E + Sync,
     ) -> Result<Self, ShapeError> {
         if self.shape() == other.shape() {
-            if let (Some(a), Some(b)) = (self.as_slice(), other.as_slice()) {
+            // A view (a permutation, a slice, a transpose) is first copied to row-major, a
+            // parallel copy of whole rows, rather than walked through its strides element by
+            // element on one thread; a contiguous operand is only shared.
+            let (a, b) = (self.contiguous(), other.contiguous());
+            if let (Some(a), Some(b)) = (a.as_slice(), b.as_slice()) {
                 return Ok(Self::from_vec(zip_slices(a, b, f), self.shape()));
             }
         }

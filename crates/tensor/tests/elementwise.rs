@@ -111,10 +111,16 @@ fn binary_views<E: Element>() {
     check_binary(&s, &t);
     check_binary(&s, &randn(&[33], 4));
     check_binary(&randn(&[7, 1], 5), &t);
-    check_binary(&t.narrow(1, 2, 1), &s); // a sliced [7, 1] column, broadcast
-                                          // Large transposed operands: the same shape, but not contiguous.
+    // A sliced [7, 1] column, broadcast.
+    check_binary(&t.narrow(1, 2, 1), &s);
+    // Large transposed operands: the same shape, but not contiguous.
     let big_t = randn::<E>(&[520, 130], 6).t();
     check_binary(&big_t, &randn(&[130, 520], 7));
+    // A permuted 4-D view (a convolution's [C, N, H, W] product read as [N, C, H, W]), on
+    // either side, above the parallel threshold.
+    let p = randn::<E>(&[32, 64, 7, 7], 8).permute(&[1, 0, 2, 3]);
+    check_binary(&p, &randn(&[64, 32, 7, 7], 9));
+    check_binary(&randn(&[64, 32, 7, 7], 10), &p);
 }
 
 #[test]
