@@ -19,9 +19,10 @@
 //! is packed at once, so each block of C takes one parallel packing pass and one parallel
 //! compute pass, and a tile keeps its part of C in cache over all of k.
 //!
-//! Block sizes: `kc ≤ 256` keeps a B̃ panel (32 KiB for the AVX-512 kernel's 32 columns) in
-//! the 48 KiB L1, and a tile's share of one k block (96×256 of A, 256×64 of B) in L2. `mc`
-//! and `nc` only bound the packing buffers (4 and 8 MiB). Each split is into equal parts
+//! Block sizes: `kc ≤ 256` keeps a B̃ panel (32 KiB for the AVX-512 kernel's 32 columns, 16
+//! KiB for the AVX2 kernel's 16) within an L1 of 32 KiB (Zen 4) or 48 KiB (recent Intel),
+//! and a tile's share of one k block (96×256 of A, 256×64 of B) in L2. `mc` and `nc` only
+//! bound the packing buffers (4 and 8 MiB). Each split is into equal parts
 //! (rounded up to whole panels) and all sizes depend on the shape and the kernel only (and
 //! C's offset in a cache line, see [`skew`]), never on the thread count: that, and each tile
 //! summing k in order, is what makes the result bit-identical on any number of threads; the
