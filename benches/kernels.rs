@@ -159,6 +159,7 @@ fn gemm_cases() -> Vec<GemmCase> {
         case("128x3136 · (1024x3136)ᵀ", 128, 3136, 1024, false, true),
         case("1024x128 · 128x3136", 1024, 128, 3136, false, false),
         case("64x16 · 16x12544", 64, 16, 12544, false, false),
+        case("(64x16)ᵀ · 64x12544", 16, 64, 12544, true, false),
         case("64x12544 · (16x12544)ᵀ", 64, 12544, 16, false, true),
         case("128x1024 · 1024x49", 128, 1024, 49, false, false),
         case("64x16 · 16x196", 64, 16, 196, false, false),

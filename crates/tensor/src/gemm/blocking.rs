@@ -55,6 +55,9 @@ pub(super) const TILE_N: usize = 64;
 const FUSED_M: usize = 576;
 /// Fewest tiles in one row of tiles: enough to share evenly between the cores.
 const TILE_COLUMNS: usize = 8;
+/// Most tiles in one row of short tiles: each tile taken costs an atomic update of a line
+/// both threads write, which for a tile of one panel and short k costs as much as the tile.
+const ROW_TILES: usize = 64;
 /// Panels packed per parallel packing task.
 const PACK_PANELS: usize = 4;
 /// Products of at least this many floating-point operations (2·m·n·k) use rayon.
@@ -173,9 +176,10 @@ pub(super) unsafe fn gemm_loop<K: Microkernel>(
                 // Tiles of at most tile_mp×tile_np panels, as equal as whole panels allow.
                 tile_mp: if fuse_b { mp } else { block(mp, tile_mp, 1) },
                 // One row of short tiles (m ≤ tile_mp panels, e.g. a batch of 64): one B
-                // panel per tile, so the two threads end within one panel of each other.
+                // panel per tile, so the two threads end within one panel of each other, up
+                // to ROW_TILES tiles; past that, as many panels per tile as keep ROW_TILES.
                 tile_np: if fuse_b && mp <= tile_mp {
-                    1
+                    block(np, np.div_ceil(ROW_TILES), 1)
                 } else {
                     block(np, tile_np, 1)
                 },
