@@ -118,7 +118,7 @@ impl<E: Element> Tensor<E> {
     pub fn map(&self, f: impl Fn(E) -> E + Sync) -> Self {
         match self.as_slice() {
             Some(s) => Self::from_vec(map_slice(s, f), self.shape()),
-            None => Self::from_array(self.data.map(|&x| f(x))),
+            None => self.contiguous().map(f),
         }
     }
 
@@ -131,13 +131,13 @@ impl<E: Element> Tensor<E> {
         f: impl Fn(E, E) -> E + Sync,
     ) -> Result<Self, ShapeError> {
         if self.shape() == other.shape() {
-            // A view (a permutation, a slice, a transpose) is first copied to row-major, a
-            // parallel copy of whole rows, rather than walked through its strides element by
-            // element on one thread; a contiguous operand is only shared.
-            let (a, b) = (self.contiguous(), other.contiguous());
-            if let (Some(a), Some(b)) = (a.as_slice(), b.as_slice()) {
-                return Ok(Self::from_vec(zip_slices(a, b, f), self.shape()));
-            }
+            return match (self.as_slice(), other.as_slice()) {
+                (Some(a), Some(b)) => Ok(Self::from_vec(zip_slices(a, b, f), self.shape())),
+                // A view (a permutation, a slice, a transpose) is first copied to row-major,
+                // a parallel copy of whole rows, rather than walked through its strides
+                // element by element on one thread, as `tanh` does.
+                _ => self.contiguous().try_zip_with(&other.contiguous(), op, f),
+            };
         }
         let shape = broadcast_shape(op, self.shape(), other.shape())?;
         // A bias-like operand repeated over outer and inner blocks (`[n, m] ∘ [m]`,

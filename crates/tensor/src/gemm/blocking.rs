@@ -176,8 +176,8 @@ pub(super) unsafe fn gemm_loop<K: Microkernel>(
                 // Tiles of at most tile_mp×tile_np panels, as equal as whole panels allow.
                 tile_mp: if fuse_b { mp } else { block(mp, tile_mp, 1) },
                 // One row of short tiles (m ≤ tile_mp panels, e.g. a batch of 64): one B
-                // panel per tile, so the two threads end within one panel of each other, up
-                // to ROW_TILES tiles; past that, as many panels per tile as keep ROW_TILES.
+                // panel per tile, so the two threads end within one panel of each other; past
+                // ROW_TILES panels, as few panels per tile as keep the row to ROW_TILES tiles.
                 tile_np: if fuse_b && mp <= tile_mp {
                     block(np, np.div_ceil(ROW_TILES), 1)
                 } else {
