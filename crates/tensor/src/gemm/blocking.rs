@@ -7,7 +7,8 @@
 //!     pack, in parallel: A[ic.., ..] (mc×k) and, for the first ic, B[.., jc..] (k×nc),
 //!       each cut along k into kc-deep blocks of MR-row / NR-column panels
 //!       (when one row of tiles covers m, each tile packs its own B panels instead, in LOOP 2)
-//!     for each tile of about 96×64 elements of the mc×nc block of C, in parallel:
+//!     for each tile of about 96×64 elements of the mc×nc block of C (all m × one NR-column
+//!     panel in one row of tiles), in parallel, each thread prefetching its next tile's B:
 //!       LOOP 4: the kc-deep blocks of k, in increasing order         (pc)  β first, then 1
 //!         tiles:
 //!         LOOP 2: the tile's NR-column panels                       (jr)  B̃ panel in L1
@@ -55,8 +56,8 @@ pub(super) const TILE_N: usize = 64;
 const FUSED_M: usize = 576;
 /// Fewest tiles in one row of tiles: enough to share evenly between the cores.
 const TILE_COLUMNS: usize = 8;
-/// Most tiles in one row of short tiles: each tile taken costs an atomic update of a line
-/// both threads write, which for a tile of one panel and short k costs as much as the tile.
+/// Most tiles in one row of tiles: each tile taken costs an atomic update of a line both
+/// threads write, which for a tile of one short panel and short k costs as much as the tile.
 const ROW_TILES: usize = 64;
 /// Panels packed per parallel packing task.
 const PACK_PANELS: usize = 4;
@@ -175,10 +176,11 @@ pub(super) unsafe fn gemm_loop<K: Microkernel>(
                 fuse_b,
                 // Tiles of at most tile_mp×tile_np panels, as equal as whole panels allow.
                 tile_mp: if fuse_b { mp } else { block(mp, tile_mp, 1) },
-                // One row of short tiles (m ≤ tile_mp panels, e.g. a batch of 64): one B
-                // panel per tile, so the two threads end within one panel of each other; past
-                // ROW_TILES panels, as few panels per tile as keep the row to ROW_TILES tiles.
-                tile_np: if fuse_b && mp <= tile_mp {
+                // One row of tiles: one B panel per tile, so the two threads end within one
+                // panel column of each other (with four per tile, the 256x512x512 products of
+                // an MLP GAN left one thread waiting ~5% of the time); past ROW_TILES panels,
+                // as few panels per tile as keep the row to ROW_TILES tiles.
+                tile_np: if fuse_b {
                     block(np, np.div_ceil(ROW_TILES), 1)
                 } else {
                     block(np, tile_np, 1)
@@ -205,7 +207,7 @@ pub(super) unsafe fn gemm_loop<K: Microkernel>(
                         blk.pack_b_task(task - a_tasks);
                     }
                 },
-                |t| blk.tile_task(t),
+                |t, next| blk.tile_task(t, next),
             );
         }
     }
@@ -309,9 +311,12 @@ impl<K: Microkernel> Block<K> {
     }
 
     /// Tile task `t` (tiles numbered down the columns of tiles: consecutive tiles share their
-    /// B panels, and A, at most 4 MiB and usually far less, is what stays in L2).
-    unsafe fn tile_task(&self, t: usize) {
+    /// B panels, and A, at most 4 MiB and usually far less, is what stays in L2); `next` is
+    /// the tile this thread will probably compute after it, whose first B panel a tile that
+    /// packs its own starts fetching during its last one.
+    unsafe fn tile_task(&self, t: usize, next: Option<usize>) {
         let (tm, tn) = (t % self.tiles_m(), t / self.tiles_m());
+        let next_panel = next.map(|u| u / self.tiles_m() * self.tile_np);
         let rows = tm * self.tile_mp..self.mp.min((tm + 1) * self.tile_mp);
         let cols = tn * self.tile_np..self.np.min((tn + 1) * self.tile_np);
         let mut panel_buf = B_PANEL.take();
@@ -321,20 +326,21 @@ impl<K: Microkernel> Block<K> {
         );
         // LOOP 4: the k blocks, summed into C in increasing order.
         for pc in (0..self.k).step_by(self.kc) {
-            self.tiles(pc, rows.clone(), cols.clone(), panel);
+            self.tiles(pc, rows.clone(), cols.clone(), panel, next_panel);
         }
         B_PANEL.set(panel_buf);
     }
 
     /// Loops 2 and 1: the kernel over the tile's panels `rows × cols` for the k block at
     /// `pc` (`β` for the first block, 1 after it); `panel` is the tile's own B panel when
-    /// B is fused.
+    /// B is fused, and `next_panel` the first B panel of the tile after it.
     unsafe fn tiles(
         &self,
         pc: usize,
         rows: std::ops::Range<usize>,
         cols: std::ops::Range<usize>,
         panel: SendPtr<*mut f32>,
+        next_panel: Option<usize>,
     ) {
         let kcb = self.k_block(pc);
         let beta = if pc == 0 { self.c.beta } else { 1.0 };
@@ -354,7 +360,7 @@ impl<K: Microkernel> Block<K> {
             } else if pc + self.kc < self.k {
                 Some((pc + self.kc, cols.start))
             } else {
-                None
+                next_panel.map(|jr| (0, jr))
             };
             let (j0, width) = self.panel_columns(jr);
             let share = kcb.div_ceil(rows.len());

@@ -92,7 +92,7 @@ unsafe fn run<L: Lanes>(k: usize, mat: Strided, x: Strided, y: CTile) {
             _ => rows_avx2(axpy, k, mat, x, y),
         }
     };
-    run_tasks(parallel, 0, rows.div_ceil(chunk), |_| {}, task);
+    run_tasks(parallel, 0, rows.div_ceil(chunk), |_| {}, |t, _| task(t));
     VECTORS.set(buf);
 }
 

@@ -115,7 +115,7 @@ pub(super) unsafe fn gemm<L: Lanes>(k: usize, a: Strided, b: Strided, c: CTile) 
             _ => block_of_c_avx2(k, a, b, b_rows.rs, c),
         }
     };
-    run_tasks(parallel, packs, tasks_m * tasks_n, pack, compute);
+    run_tasks(parallel, packs, tasks_m * tasks_n, pack, |t, _| compute(t));
     B_ROWS.set(buf);
     true
 }

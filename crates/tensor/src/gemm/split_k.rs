@@ -73,7 +73,13 @@ pub(super) unsafe fn gemm<K: Microkernel>(k: usize, a: Strided, b: Strided, c: C
         };
         gemm_loop::<K>(depth.min(k - p0), a, b, out, false);
     };
-    run_tasks(rayon::current_num_threads() > 1, 0, chunks, |_| {}, partial);
+    run_tasks(
+        rayon::current_num_threads() > 1,
+        0,
+        chunks,
+        |_| {},
+        |t, _| partial(t),
+    );
     for i in 0..m {
         for j in 0..n {
             let mut sum = 0.0f32;

@@ -18,8 +18,10 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Runs `pack(i)` for `i < packs`, then `compute(j)` for `j < computes`, every compute task
-/// starting only once all packing is done; spread over rayon's threads when `parallel`.
+/// Runs `pack(i)` for `i < packs`, then `compute(j, next)` for `j < computes`, every compute
+/// task starting only once all packing is done; spread over rayon's threads when `parallel`.
+/// `next` is the task the same thread will take after `j` if no other thread takes it first:
+/// a hint for prefetching, never a promise.
 ///
 /// The calling thread works from the start, beside one helper job per other pool thread (see
 /// [`with_helpers`]). Packing tasks go to whichever thread asks next. Compute tasks are taken
@@ -31,11 +33,11 @@ pub(super) fn run_tasks(
     packs: usize,
     computes: usize,
     pack: impl Fn(usize) + Sync,
-    compute: impl Fn(usize) + Sync,
+    compute: impl Fn(usize, Option<usize>) + Sync,
 ) {
     if !parallel {
         (0..packs).for_each(pack);
-        (0..computes).for_each(compute);
+        (0..computes).for_each(|j| compute(j, (j + 1 < computes).then_some(j + 1)));
         return;
     }
     let (next_pack, packed) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -67,7 +69,12 @@ pub(super) fn run_tasks(
         };
         while let Ok(range) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take) {
             let (front, back) = (range >> 32, range & u64::from(u32::MAX));
-            compute(if from_front { front } else { back - 1 } as usize);
+            let (task, next) = if from_front {
+                (front, (front + 1 < back).then_some(front + 1))
+            } else {
+                (back - 1, (back >= front + 2).then(|| back - 2))
+            };
+            compute(task as usize, next.map(|t| t as usize));
         }
     };
     with_helpers(&|| work(false), || work(true));
