@@ -7,8 +7,9 @@
 //!     pack, in parallel: A[ic.., ..] (mc×k) and, for the first ic, B[.., jc..] (k×nc),
 //!       each cut along k into kc-deep blocks of MR-row / NR-column panels
 //!       (when one row of tiles covers m, each tile packs its own B panels instead, in LOOP 2)
-//!     for each tile of about 96×64 elements of the mc×nc block of C (all m × one NR-column
-//!     panel in one row of tiles), in parallel, each thread prefetching its next tile's B:
+//!     for each tile of about 96×64 elements of the mc×nc block of C (in one row of tiles,
+//!     all m × one NR-column panel, or a few past ROW_TILES panels), in parallel, each thread
+//!     prefetching its next tile's first B panel:
 //!       LOOP 4: the kc-deep blocks of k, in increasing order         (pc)  β first, then 1
 //!         tiles:
 //!         LOOP 2: the tile's NR-column panels                       (jr)  B̃ panel in L1
