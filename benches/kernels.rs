@@ -256,6 +256,22 @@ fn bench_unfold(c: &mut Criterion) {
             });
         }
     }
+    // dcgan's generator: its first transposed convolution, `fold(Wᵀ·X)` onto 64x64x14x14,
+    // as a product then a fold, and fused (the columns never stored whole).
+    let w_t = randn(&[128, 1024], 2).t();
+    let x = randn(&[128, 64 * 49], 3);
+    group.throughput(Throughput::Elements((2 * 1024 * 128 * 64 * 49) as u64));
+    group.bench_function("matmul then fold/1024x128 · 128x3136", |bench| {
+        bench.iter(|| {
+            black_box(
+                w_t.matmul(&x)
+                    .fold_as([14, 14], &win, ColumnLayout::Batched),
+            )
+        })
+    });
+    group.bench_function("matmul_fold/1024x128 · 128x3136", |bench| {
+        bench.iter(|| black_box(w_t.matmul_fold(&x, [14, 14], &win)))
+    });
     group.finish();
 }
 

@@ -1,10 +1,12 @@
-//! Convolution and transposed convolution, **composed** from unfold/fold, matmul and
-//! reshape. They have no VJP of their own, so they get double backward for free
-//! (WGAN-GP through a conv critic needs exactly that).
+//! Convolution and transposed convolution, **composed** from unfold, the products
+//! `conv_matmul` and `matmul_fold` (`fold(A·B)` without storing `A·B`), and reshape. They
+//! have no VJP of their own, so they get double backward for free (WGAN-GP through a conv
+//! critic needs exactly that).
 //!
 //! Both use the batched column layout `[C·kh·kw, N·L]` (see `gantry_tensor::ColumnLayout`),
 //! so that each convolution, and each of its gradients, is a single GEMM over the whole
-//! batch instead of one small product per image.
+//! batch instead of one small product per image; where that GEMM's columns are folded (a
+//! transposed convolution, a convolution's input gradient), the fold is fused onto it.
 
 use gantry_tensor::{ColumnLayout, Element, Tensor, Window2d};
 
@@ -59,7 +61,7 @@ fn add_channel_bias<'t, E: Element>(y: Var<'t, E>, bias: Option<Var<'t, E>>) -> 
 /// `x: [N, C, H, W]`, `w: [O, C, kh, kw]`, `bias: [O]` → `[N, O, oh, ow]`, computed as
 /// one GEMM `Y_{[O, N·L]} = W_{[O, C·kh·kw]} · unfold(x)_{[C·kh·kw, N·L]}`, whose
 /// `[O, N, L]` blocks are then reordered to `[N, O, L]` (by the bias pass, when there is a
-/// bias).
+/// bias). The product is a [`Var::conv_matmul`], so `x̄ = fold(Wᵀ·Ȳ)` is one fused op.
 ///
 /// # Panics
 /// On shape mismatches, naming both shapes.
@@ -84,7 +86,7 @@ pub fn conv2d<'t, E: Element>(
     // view and writes the contiguous output, so the reorder costs no pass of its own.
     let y = w
         .reshape(&[o, ws[1] * ws[2] * ws[3]])
-        .matmul(cols)
+        .conv_matmul(cols, x, &win)
         .reshape(&[o, n, oh, ow])
         .permute(&[1, 0, 2, 3]);
     match bias {
@@ -97,7 +99,8 @@ pub fn conv2d<'t, E: Element>(
 /// `x: [N, Cin, H, W]`, `w: [Cin, Cout, kh, kw]`, `bias: [Cout]` →
 /// `[N, Cout, H_out, W_out]` with `H_out = (H − 1)·s − 2p + d·(kh − 1) + output_padding + 1`.
 /// It is the adjoint of `conv2d` in `x`: columns `Wᵀ_{[Cout·kh·kw, Cin]} · X_{[Cin, N·H·W]}`
-/// (one GEMM for the batch), folded onto the output.
+/// (one GEMM for the batch), folded onto the output as they are computed
+/// ([`Var::matmul_fold`]).
 ///
 /// # Panics
 /// On shape mismatches or an `output_padding` not smaller than the stride or dilation.
@@ -140,16 +143,13 @@ pub fn conv_transpose2d<'t, E: Element>(
         .reshape(&[n, cin, h * w_in])
         .permute(&[1, 0, 2])
         .reshape(&[cin, n * h * w_in]);
-    let cols = w
-        .reshape(&[cin, cout * kh * kw])
-        .t()
-        .matmul(images_side_by_side);
+    let w_t = w.reshape(&[cin, cout * kh * kw]).t();
     let y = if (0..2).all(|a| output_padding[a] < opt.stride[a]) {
         // A convolution over `oh` rows then sees exactly `h` windows, so fold can place the
-        // columns (cropping the padding) directly.
-        cols.fold_as([oh, ow], &win, ColumnLayout::Batched)
+        // columns (cropping the padding) directly, as the product computes them.
+        w_t.matmul_fold(images_side_by_side, [oh, ow], &win)
     } else {
-        fold_uncropped([h, w_in], [oh, ow], &win, cols)
+        fold_uncropped([h, w_in], [oh, ow], &win, w_t.matmul(images_side_by_side))
     };
     add_channel_bias(y, bias)
 }

@@ -47,6 +47,36 @@ fn is_transposed<E: Element>(m: Var<'_, E>) -> bool {
     !v.is_contiguous() && v.t().is_contiguous()
 }
 
+/// `Y = fold(A·B)` (batched columns) ⇒ with the columns' cotangent `unfold(Ȳ)` (fold's
+/// adjoint), `Ā = unfold(Ȳ)·Bᵀ` and `B̄ = Aᵀ·unfold(Ȳ)`: the product's VJP ([`matmul_vjp`]).
+pub(crate) fn matmul_fold_vjp<'t, E: Element>(
+    a: Var<'t, E>,
+    b: Var<'t, E>,
+    win: &Window2d,
+    g: Var<'t, E>,
+    needs: [bool; 2],
+) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
+    matmul_vjp(a, b, g.unfold_as(win, ColumnLayout::Batched), needs)
+}
+
+/// `Y = W·cols` with `cols = unfold(x)` ⇒ `W̄ = Ȳ·colsᵀ` ([`matmul_vjp`]) and
+/// `x̄ = fold(Wᵀ·Ȳ)`, one [`Var::matmul_fold`]: the columns' cotangent `Wᵀ·Ȳ` is never
+/// stored. `cols` itself gets no cotangent (its dependence on `x` is `x̄`), but `W̄` is a
+/// product with it, so that differentiating `W̄` again reaches `x` through `cols`.
+pub(crate) fn conv_matmul_vjp<'t, E: Element>(
+    w: Var<'t, E>,
+    cols: Var<'t, E>,
+    x: Var<'t, E>,
+    win: &Window2d,
+    g: Var<'t, E>,
+    [needs_w, needs_x]: [bool; 2],
+) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
+    let gw = matmul_vjp(w, cols, g, [needs_w, false]).0;
+    let s = x.shape();
+    let gx = needs_x.then(|| w.t().matmul_fold(g, [s[2], s[3]], win));
+    (gw, gx)
+}
+
 /// `unfold` is linear; its adjoint is `fold` (same layout) onto the input's image size.
 pub(crate) fn unfold_vjp<'t, E: Element>(
     x: Var<'t, E>,
@@ -76,6 +106,34 @@ impl<'t, E: Element> Var<'t, E> {
             value,
             Op::MatMul(self.index, other.index),
             &[self.index, other.index],
+        )
+    }
+
+    /// `fold(self·b)` onto `[N, C, size.0, size.1]` for batched columns (`self: [C·kh·kw,
+    /// K]`, `b: [K, N·L]`), without storing the product ([`Tensor::matmul_fold`]).
+    ///
+    /// [`Tensor::matmul_fold`]: gantry_tensor::Tensor::matmul_fold
+    pub fn matmul_fold(self, b: Var<'t, E>, size: [usize; 2], win: &Window2d) -> Var<'t, E> {
+        self.same_tape(&b, "matmul_fold");
+        let value = self.value().matmul_fold(&b.value(), size, win);
+        self.tape.record(
+            value,
+            Op::MatMulFold(*win, self.index, b.index),
+            &[self.index, b.index],
+        )
+    }
+
+    /// A convolution's product `self·cols` (`self: [O, C·kh·kw]`), where `cols` is
+    /// `x.unfold_as(win, ColumnLayout::Batched)`: the value of `self.matmul(cols)`, whose
+    /// input gradient `x̄ = fold(selfᵀ·Ȳ)` is one fused [`Var::matmul_fold`].
+    pub fn conv_matmul(self, cols: Var<'t, E>, x: Var<'t, E>, win: &Window2d) -> Var<'t, E> {
+        self.same_tape(&cols, "conv_matmul");
+        self.same_tape(&x, "conv_matmul");
+        let value = self.value().matmul(&cols.value());
+        self.tape.record(
+            value,
+            Op::ConvMatMul(*win, self.index, cols.index, x.index),
+            &[self.index, cols.index, x.index],
         )
     }
 

@@ -37,6 +37,12 @@ pub(crate) enum Op {
     MatMul(usize, usize),
     /// `x[n, c, …]·a[c] + b[c]`, or `x[n, c, …] + b[c]` without `a` (inputs `x`, `a`, `b`).
     ChannelAffine(usize, Option<usize>, usize),
+    /// `fold(a·b)` from batched columns, never storing `a·b` (the image size is the node's
+    /// own shape).
+    MatMulFold(Window2d, usize, usize),
+    /// A convolution's product `w·cols` where `cols = unfold(x)` (batched): inputs `w`,
+    /// `cols` and `x`, so that `x̄` is one [`Op::MatMulFold`] instead of a product then fold.
+    ConvMatMul(Window2d, usize, usize, usize),
     /// im2col into a column layout.
     Unfold(Window2d, ColumnLayout, usize),
     /// col2im from a column layout (the image size is the node's own shape).
@@ -59,7 +65,10 @@ impl Op {
             | Op::Fold(_, _, x)
             | Op::IndexRows(_, x)
             | Op::ScatterAddRows(_, x) => pred(*x),
-            Op::Binary(_, a, b) | Op::MatMul(a, b) => pred(*a) || pred(*b),
+            Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::MatMulFold(_, a, b) => {
+                pred(*a) || pred(*b)
+            }
+            Op::ConvMatMul(_, w, cols, x) => pred(*w) || pred(*cols) || pred(*x),
             Op::ChannelAffine(x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
         }
@@ -98,6 +107,33 @@ pub(crate) fn vjp<'t, E: Element>(
             let (ga, gb) =
                 crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g, [needs(*a), needs(*b)]);
             [(*a, ga), (*b, gb)]
+                .into_iter()
+                .filter_map(|(i, v)| Some((i, v?)))
+                .collect()
+        }
+        Op::MatMulFold(win, a, b) => {
+            let (ga, gb) = crate::linalg::matmul_fold_vjp(
+                tape.at(*a),
+                tape.at(*b),
+                win,
+                g,
+                [needs(*a), needs(*b)],
+            );
+            [(*a, ga), (*b, gb)]
+                .into_iter()
+                .filter_map(|(i, v)| Some((i, v?)))
+                .collect()
+        }
+        Op::ConvMatMul(win, w, cols, x) => {
+            let (gw, gx) = crate::linalg::conv_matmul_vjp(
+                tape.at(*w),
+                tape.at(*cols),
+                tape.at(*x),
+                win,
+                g,
+                [needs(*w), needs(*x)],
+            );
+            [(*w, gw), (*x, gx)]
                 .into_iter()
                 .filter_map(|(i, v)| Some((i, v?)))
                 .collect()

@@ -575,6 +575,26 @@ fn unfold_and_fold() {
             vec![any(&[2, 1, 4, 4], 173)],
             move |x| x[0].unfold_as(&dilated, ColumnLayout::Batched).square(),
         ),
+        // fold(A·B) in one op (a transposed convolution): A [C·kh·kw, K], B [K, N·L].
+        case(
+            "matmul_fold k2x3 s(2,1) p(1,0) d(1,2) onto 5x6",
+            vec![any(&[12, 3], 174), any(&[3, 12], 175)],
+            move |x| x[0].matmul_fold(x[1], [5, 6], &mixed),
+        ),
+        case(
+            "square of matmul_fold of transpose",
+            vec![any(&[3, 18], 176), any(&[3, 18], 177)],
+            move |x| x[0].t().matmul_fold(x[1], [5, 5], &strided).square(),
+        ),
+        // A convolution's product W·unfold(x), whose x̄ is one matmul_fold.
+        case(
+            "square of conv_matmul k3 s2 p1",
+            vec![any(&[2, 9], 178), any(&[2, 1, 5, 5], 179)],
+            move |x| {
+                let cols = x[1].unfold_as(&strided, ColumnLayout::Batched);
+                x[0].conv_matmul(cols, x[1], &strided).square()
+            },
+        ),
     ]);
 }
 

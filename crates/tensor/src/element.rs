@@ -57,6 +57,23 @@ pub trait Element:
         csc: isize,
     );
 
+    /// `C = A·B` handed to `consume` one block at a time ([`crate::gemm::sgemm_blocks`]
+    /// for `f32`); returns `false`, having done nothing, where there is no such kernel (on
+    /// the `scalar` path, off x86-64, and for `f64`), and the caller computes C whole.
+    ///
+    /// # Safety
+    /// The pointers with the given strides address valid `m×k` and `k×n` matrices.
+    unsafe fn gemm_blocks(
+        mkn: [usize; 3],
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        blocks: [usize; 2],
+        consume: &crate::gemm::ConsumeBlock<'_, Self>,
+    ) -> bool {
+        let _ = (mkn, a, b, blocks, consume);
+        false
+    }
+
     /// [`crate::gather::gather`]: `dst[p] = src[idx[p]]`, zero for an index past `src`.
     fn gather(src: &[Self], idx: &[u32], dst: &mut [MaybeUninit<Self>]) {
         crate::gather::gather(src, idx, dst)
@@ -102,6 +119,16 @@ impl Element for f32 {
         csc: isize,
     ) {
         crate::gemm::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    }
+
+    unsafe fn gemm_blocks(
+        mkn: [usize; 3],
+        a: (*const f32, isize, isize),
+        b: (*const f32, isize, isize),
+        blocks: [usize; 2],
+        consume: &crate::gemm::ConsumeBlock<'_, f32>,
+    ) -> bool {
+        crate::gemm::sgemm_blocks(mkn, a, b, blocks, consume)
     }
 
     fn gather(src: &[f32], idx: &[u32], dst: &mut [MaybeUninit<f32>]) {

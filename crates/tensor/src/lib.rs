@@ -16,7 +16,8 @@
 //! 3. [`shape`]: pure index math (broadcasting, axes, convolution sizes).
 //! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels ([`channel`]: batch
 //!    norm's per-channel affine map).
-//! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs; [`parallel`]: when
+//! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs, and [`matmul_fold`],
+//!    the two fused for a transposed convolution; [`parallel`]: when
 //!    work leaves the calling thread.
 //! 6. [`linalg`]: the symmetric eigendecomposition (Jacobi) for small `f64` matrices;
 //!    [`index_rows`]: rows picked by label (embedding lookups) and their adjoint.
@@ -49,6 +50,7 @@ pub mod index_rows;
 pub mod layout;
 pub mod linalg;
 pub mod matmul;
+pub mod matmul_fold;
 pub mod parallel;
 pub mod random;
 pub mod reduce;

@@ -32,6 +32,12 @@ pub fn matmul_flops() -> u64 {
     FLOPS.load(Ordering::Relaxed)
 }
 
+/// Adds a product's `2·m·k·n` to [`matmul_flops`] (for products computed outside
+/// [`Tensor::matmul`], such as [`Tensor::matmul_fold`]'s).
+pub(crate) fn count_flops(flops: usize) {
+    FLOPS.fetch_add(flops as u64, Ordering::Relaxed);
+}
+
 /// Below this many multiply-adds per matrix, a batch is spread over rayon's threads.
 const SMALL_GEMM_WORK: usize = 64 * 64 * 64;
 
@@ -88,7 +94,7 @@ impl<E: Element> Tensor<E> {
         // writes zeros), and the blocks tile the buffer. Zero-filling it first took as long
         // as the product itself for thin products such as [256, 2] x [2, 512].
         let len = off_a.len() * m * n;
-        FLOPS.fetch_add((2 * off_a.len() * m * k * n) as u64, Ordering::Relaxed);
+        count_flops(2 * off_a.len() * m * k * n);
         let mut out: Vec<E> = Vec::with_capacity(len);
         let gemm_one = |i: usize, c: &mut [MaybeUninit<E>]| {
             // SAFETY: the offsets and strides come from valid (broadcast) views of `a` and

@@ -115,7 +115,7 @@ impl ColumnLayout {
 /// plane that tap reads there, or `h·w` where it falls in the padding: `kh·kw` rows of
 /// `oh·ow` offsets. Built once per call, it turns both kernels into one short, branch-light
 /// loop per row, whatever the stride, padding or dilation.
-struct TapOffsets {
+pub(crate) struct TapOffsets {
     offsets: Vec<u32>,
     taps: usize,
     positions: usize,
@@ -123,7 +123,7 @@ struct TapOffsets {
 }
 
 impl TapOffsets {
-    fn new(win: &Window2d, [h, w]: [usize; 2], [oh, ow]: [usize; 2]) -> Self {
+    pub(crate) fn new(win: &Window2d, [h, w]: [usize; 2], [oh, ow]: [usize; 2]) -> Self {
         let pixels = h * w;
         let at = |axis: usize, o: usize, t: usize, len: usize| {
             (o * win.stride[axis] + t * win.dilation[axis])
@@ -169,7 +169,7 @@ impl TapOffsets {
     /// `pixels` entries, row `s` holding every pixel's `s`-th source in increasing tap
     /// order, `u32::MAX` where a pixel has fewer. `None` if an offset would not fit in 31
     /// bits (the vector gather's signed index).
-    fn sources(&self, tap_stride: usize) -> Option<PixelSources> {
+    pub(crate) fn sources(&self, tap_stride: usize) -> Option<PixelSources> {
         let span = (self.taps - 1) * tap_stride + self.positions;
         if span >= 1 << 31 {
             return None;
@@ -194,9 +194,9 @@ impl TapOffsets {
 
 /// For every pixel of a plane, the column entries that fold adds onto it (see
 /// [`TapOffsets::sources`]), and how far past the plane's first row they reach.
-struct PixelSources {
-    idx: Vec<u32>,
-    span: usize,
+pub(crate) struct PixelSources {
+    pub(crate) idx: Vec<u32>,
+    pub(crate) span: usize,
 }
 
 /// Channels from which batched unfold is split into whole channels (fewer would leave a

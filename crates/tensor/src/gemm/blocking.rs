@@ -43,7 +43,7 @@ use super::threads::run_tasks;
 use crate::parallel::SendPtr;
 
 /// Deepest k block.
-const KC: usize = 256;
+pub(super) const KC: usize = 256;
 /// Largest packed A block (all of k), in floats (4 MiB).
 const A_BLOCK: usize = 1 << 20;
 /// Largest packed B block (all of k), in floats (8 MiB).
@@ -61,7 +61,7 @@ const TILE_COLUMNS: usize = 8;
 /// threads write, which for a tile of one short panel and short k costs as much as the tile.
 const ROW_TILES: usize = 64;
 /// Panels packed per parallel packing task.
-const PACK_PANELS: usize = 4;
+pub(super) const PACK_PANELS: usize = 4;
 /// Products of at least this many floating-point operations (2·m·n·k) use rayon.
 pub(super) const PARALLEL_FLOPS: usize = 4_000_000;
 

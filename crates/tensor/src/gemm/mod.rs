@@ -34,14 +34,22 @@
 //! 8. `lanes`: one vector's operations on either width, for the thin paths; `matvec`,
 //!    `small_k`: a matrix times at most four vectors, short k; `split_k`: long k on a
 //!    small C.
+//! 9. `blocks`: the product handed over one block of C at a time ([`sgemm_blocks`]), for
+//!    `fold(A·B)` without storing `A·B`.
 //!
 //! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
 
 use crate::simd::Path;
 
+/// What [`sgemm_blocks`] hands each block of C to: `consume(i0, j0, block, ld)`, the block's
+/// first row and column and its row-major elements with row stride `ld`.
+pub type ConsumeBlock<'a, E> = dyn Fn(usize, usize, &[E], usize) + Sync + 'a;
+
 #[cfg(target_arch = "x86_64")]
 mod blocking;
+#[cfg(target_arch = "x86_64")]
+mod blocks;
 #[cfg(target_arch = "x86_64")]
 mod kernel;
 #[cfg(target_arch = "x86_64")]
@@ -201,6 +209,54 @@ unsafe fn own(
     match path {
         Path::Avx512 => blocking::gemm::<kernel_avx512::Avx512>(k, a, b, c),
         _ => blocking::gemm::<kernel_avx2::Avx2>(k, a, b, c),
+    }
+}
+
+/// `C = A·B` (`m×k · k×n`, strides as for [`sgemm`]) handed to `consume(i0, j0, block,
+/// ld)` one block of `blocks = [rows, columns]` at a time (the last ones shorter), each
+/// block row-major with row stride `ld`, without ever storing C whole (see `blocks`).
+/// Returns `false`, having done nothing, on a path without gantry's own kernels (`scalar`,
+/// or off x86-64): the caller then computes the product whole. On the AVX-512 and AVX2
+/// paths, each block has the same bits as that part of [`sgemm`]'s packed product.
+///
+/// # Safety
+/// The pointers with the given strides address valid `m×k` and `k×n` matrices.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm_blocks(
+    [m, k, n]: [usize; 3],
+    (a, rsa, csa): (*const f32, isize, isize),
+    (b, rsb, csb): (*const f32, isize, isize),
+    blocks: [usize; 2],
+    consume: &ConsumeBlock<'_, f32>,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let path = crate::simd::path();
+        if path == Path::Scalar || m == 0 || n == 0 || k == 0 || blocks.contains(&0) {
+            return false;
+        }
+        let a = operands::Strided {
+            ptr: a,
+            rs: rsa,
+            cs: csa,
+        };
+        let b = operands::Strided {
+            ptr: b,
+            rs: rsb,
+            cs: csb,
+        };
+        match path {
+            Path::Avx512 => {
+                blocks::gemm_blocks::<kernel_avx512::Avx512>([m, k, n], a, b, blocks, consume)
+            }
+            _ => blocks::gemm_blocks::<kernel_avx2::Avx2>([m, k, n], a, b, blocks, consume),
+        }
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (m, k, n, a, rsa, csa, b, rsb, csb, blocks, consume);
+        false
     }
 }
 

@@ -1,0 +1,176 @@
+//! `matmul_fold` (`fold(A·B)` block by block, never storing `A·B`) against the product and
+//! the fold written out as loops here, and bit for bit against `matmul` then `fold_as` on
+//! every SIMD path the CPU has, on 1 and 2 threads.
+
+mod common;
+
+use std::process::Command;
+
+use common::{assert_bits_eq, assert_within, randn, ravel, values};
+use gantry_tensor::simd::Path;
+use gantry_tensor::{ColumnLayout, Tensor, Window2d};
+
+/// (images N, channels C, image size, window, inner dimension K).
+type Case = (usize, usize, [usize; 2], Window2d, usize);
+
+/// DCGAN's transposed convolutions (k4 s2 p1 onto 14x14 and 28x28, large enough for two
+/// threads and for several blocks), a 3x3 window whose rows are not whole tile heights,
+/// stride larger than the kernel, and a product of one block.
+fn cases() -> Vec<Case> {
+    vec![
+        (16, 64, [14, 14], Window2d::square(4, 2, 1), 128),
+        (24, 1, [28, 28], Window2d::square(4, 2, 1), 64),
+        (5, 7, [9, 8], Window2d::square(3, 1, 1), 300),
+        (
+            3,
+            2,
+            [11, 10],
+            Window2d {
+                kernel: [2, 3],
+                stride: [3, 2],
+                padding: [1, 0],
+                dilation: [1, 2],
+            },
+            17,
+        ),
+        (1, 1, [4, 4], Window2d::square(2, 2, 0), 3),
+    ]
+}
+
+/// The window positions over `size`, by PyTorch's formula.
+fn grid(size: [usize; 2], win: &Window2d) -> [usize; 2] {
+    std::array::from_fn(|a| {
+        (size[a] + 2 * win.padding[a] - win.dilation[a] * (win.kernel[a] - 1) - 1) / win.stride[a]
+            + 1
+    })
+}
+
+/// A transposed view `[C·kh·kw, K]` (as `Wᵀ` in a transposed convolution) and `B: [K, N·L]`.
+fn operands((n, c, size, win, k): Case, seed: u64) -> (Tensor<f32>, Tensor<f32>) {
+    let l: usize = grid(size, &win).iter().product();
+    let kk = win.kernel[0] * win.kernel[1];
+    let a = randn::<f32>(&[k, c * kk], seed).t();
+    let b = randn::<f32>(&[k, n * l], seed + 1);
+    (a, b)
+}
+
+#[test]
+fn matmul_fold_matches_the_definition() {
+    for (s, case) in cases().into_iter().enumerate() {
+        let (n, c, [h, w], win, k) = case;
+        let [oh, ow] = grid([h, w], &win);
+        let (kk, l) = (win.kernel[0] * win.kernel[1], oh * ow);
+        let (a, b) = operands(case, s as u64);
+        let (av, bv) = (values(&a), values(&b));
+        // Column entry (row, col) = Σ_p A[row][p]·B[p][col], folded: tap (i, j) of window
+        // position (y, x) lands on pixel (y·sh − ph + i·dh, x·sw − pw + j·dw).
+        let mut want = vec![0.0; n * c * h * w];
+        let mut abs = vec![0.0; n * c * h * w];
+        for img in 0..n {
+            for ch in 0..c {
+                for i in 0..win.kernel[0] {
+                    for j in 0..win.kernel[1] {
+                        for y in 0..oh {
+                            for x in 0..ow {
+                                let iy = (y * win.stride[0] + i * win.dilation[0]) as isize
+                                    - win.padding[0] as isize;
+                                let ix = (x * win.stride[1] + j * win.dilation[1]) as isize
+                                    - win.padding[1] as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                    continue;
+                                }
+                                let row = ch * kk + i * win.kernel[1] + j;
+                                let col = img * l + y * ow + x;
+                                let (mut dot, mut dot_abs) = (0.0, 0.0);
+                                for p in 0..k {
+                                    let term = av[row * k + p] * bv[p * n * l + col];
+                                    dot += term;
+                                    dot_abs += term.abs();
+                                }
+                                let pix =
+                                    ravel(&[img, ch, iy as usize, ix as usize], &[n, c, h, w]);
+                                want[pix] += dot;
+                                abs[pix] += dot_abs;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let got = a.matmul_fold(&b, [h, w], &win);
+        assert_eq!(got.shape(), &[n, c, h, w], "case {s}");
+        let tol: Vec<f64> = abs
+            .iter()
+            .map(|a| (k + kk) as f64 * f64::from(f32::EPSILON) * a)
+            .collect();
+        assert_within(&values(&got), &want, &tol, &format!("case {s}"));
+    }
+}
+
+#[test]
+fn shapes_that_are_not_batched_columns_are_errors() {
+    let win = Window2d::square(4, 2, 1);
+    let a = randn::<f32>(&[15, 8], 1); // 15 rows: not whole channels of 16 taps
+    let b = randn::<f32>(&[8, 49], 2);
+    let err = a.try_matmul_fold(&b, [14, 14], &win).unwrap_err();
+    assert!(err.to_string().contains("fold"), "{err}");
+    let a = randn::<f32>(&[16, 7], 1);
+    let err = a.try_matmul_fold(&b, [14, 14], &win).unwrap_err();
+    assert!(err.to_string().contains("matmul"), "{err}");
+}
+
+/// Marks a child process of [`every_path_has_the_bits_of_matmul_then_fold`].
+const CHILD: &str = "GANTRY_TENSOR_MATMUL_FOLD_CHILD";
+
+fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(f)
+}
+
+/// The SIMD path is chosen once per process, so each path runs in a child process (this
+/// test binary again, with `GANTRY_SIMD` set), which compares, on 1 and 2 threads, the fused
+/// product with `matmul` then `fold_as`: each takes the packed GEMM on these shapes, so the
+/// bits must agree.
+#[test]
+fn every_path_has_the_bits_of_matmul_then_fold() {
+    let name = "every_path_has_the_bits_of_matmul_then_fold";
+    if std::env::var_os(CHILD).is_some() {
+        for (s, case) in cases().into_iter().take(3).enumerate() {
+            let (_, _, size, win, _) = case;
+            let (a, b) = operands(case, 10 + s as u64);
+            let want = on_threads(2, || {
+                a.matmul(&b).fold_as(size, &win, ColumnLayout::Batched)
+            });
+            for threads in [1, 2] {
+                let got = on_threads(threads, || a.matmul_fold(&b, size, &win));
+                assert_bits_eq(&got, &want, &format!("case {s}, {threads} thread(s)"));
+            }
+        }
+        return;
+    }
+    for path in [Path::Avx512, Path::Avx2, Path::Scalar] {
+        if !path.is_supported() {
+            println!(
+                "skipping the {} path: this CPU does not have it",
+                path.name()
+            );
+            continue;
+        }
+        let out = Command::new(std::env::current_exe().expect("test binary path"))
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env("GANTRY_SIMD", path.name())
+            .output()
+            .expect("the test binary runs");
+        assert!(
+            out.status.success(),
+            "{} path: {}{}",
+            path.name(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
