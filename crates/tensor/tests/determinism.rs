@@ -5,17 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{assert_bits_eq, randn, values};
+use common::{assert_bits_eq, on_threads, randn, values};
 use gantry_tensor::{Tensor, Window2d};
-
-/// Runs `f` inside a rayon pool of `threads` threads.
-fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a thread pool")
-        .install(f)
-}
 
 /// Every kernel big enough to take its parallel path, on one set of inputs.
 fn run_kernels() -> Vec<(&'static str, Tensor<f32>)> {

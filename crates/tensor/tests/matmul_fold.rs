@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{assert_bits_eq, assert_within, randn, ravel, values};
+use common::{assert_bits_eq, assert_within, on_threads, randn, ravel, values};
 use gantry_tensor::simd::Path;
 use gantry_tensor::{ColumnLayout, Tensor, Window2d};
 
@@ -121,14 +121,6 @@ fn shapes_that_are_not_batched_columns_are_errors() {
 
 /// Marks a child process of [`every_path_has_the_bits_of_matmul_then_fold`].
 const CHILD: &str = "GANTRY_TENSOR_MATMUL_FOLD_CHILD";
-
-fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a thread pool")
-        .install(f)
-}
 
 /// The SIMD path is chosen once per process, so each path runs in a child process (this
 /// test binary again, with `GANTRY_SIMD` set), which compares, on 1 and 2 threads, the fused

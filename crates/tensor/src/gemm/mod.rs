@@ -174,16 +174,8 @@ unsafe fn own(
         scale(m, n, beta, c, rsc, csc);
         return;
     }
-    let a = operands::Strided {
-        ptr: a,
-        rs: rsa,
-        cs: csa,
-    };
-    let b = operands::Strided {
-        ptr: b,
-        rs: rsb,
-        cs: csb,
-    };
+    let a = operands::Strided::new((a, rsa, csa));
+    let b = operands::Strided::new((b, rsb, csb));
     let c = operands::CTile {
         c,
         rsc,
@@ -224,8 +216,8 @@ unsafe fn own(
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn sgemm_blocks(
     [m, k, n]: [usize; 3],
-    (a, rsa, csa): (*const f32, isize, isize),
-    (b, rsb, csb): (*const f32, isize, isize),
+    a: (*const f32, isize, isize),
+    b: (*const f32, isize, isize),
     blocks: [usize; 2],
     consume: &ConsumeBlock<'_, f32>,
 ) -> bool {
@@ -235,16 +227,7 @@ pub unsafe fn sgemm_blocks(
         if path == Path::Scalar || m == 0 || n == 0 || k == 0 || blocks.contains(&0) {
             return false;
         }
-        let a = operands::Strided {
-            ptr: a,
-            rs: rsa,
-            cs: csa,
-        };
-        let b = operands::Strided {
-            ptr: b,
-            rs: rsb,
-            cs: csb,
-        };
+        let (a, b) = (operands::Strided::new(a), operands::Strided::new(b));
         match path {
             Path::Avx512 => {
                 blocks::gemm_blocks::<kernel_avx512::Avx512>([m, k, n], a, b, blocks, consume)
@@ -255,7 +238,7 @@ pub unsafe fn sgemm_blocks(
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (m, k, n, a, rsa, csa, b, rsb, csb, blocks, consume);
+        let _ = (m, k, n, a, b, blocks, consume);
         false
     }
 }

@@ -15,6 +15,11 @@ unsafe impl Send for Strided {}
 unsafe impl Sync for Strided {}
 
 impl Strided {
+    /// A matrix given as (pointer, row stride, column stride).
+    pub(super) fn new((ptr, rs, cs): (*const f32, isize, isize)) -> Strided {
+        Strided { ptr, rs, cs }
+    }
+
     /// The address of element `(i, j)`.
     pub(super) unsafe fn at(self, i: usize, j: usize) -> *const f32 {
         self.ptr.offset(i as isize * self.rs + j as isize * self.cs)

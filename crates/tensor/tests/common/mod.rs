@@ -116,3 +116,12 @@ pub fn inner<E: Element>(x: &Tensor<E>, y: &Tensor<E>) -> (f64, f64) {
     let products = xv.iter().zip(&yv).map(|(p, q)| p * q);
     (products.clone().sum(), products.map(f64::abs).sum())
 }
+
+/// Runs `f` inside a rayon pool of `threads` threads.
+pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+        .install(f)
+}
