@@ -1,12 +1,13 @@
-//! `matmul_fold` (`fold(A·B)` block by block, never storing `A·B`) against the product and
-//! the fold written out as loops here, and bit for bit against `matmul` then `fold_as` on
-//! every SIMD path the CPU has, on 1 and 2 threads.
+//! `matmul_fold` (`fold(A·B)` block by block, never storing `A·B`) against the product
+//! written out here and folded by the tests' own tap map (`common::for_each_tap`, F.unfold's
+//! definition), and bit for bit against `matmul` then `fold_as` on every SIMD path the CPU
+//! has, on 1 and 2 threads.
 
 mod common;
 
 use std::process::Command;
 
-use common::{assert_bits_eq, assert_within, on_threads, randn, ravel, values};
+use common::{assert_bits_eq, assert_within, for_each_tap, grid, on_threads, randn, values};
 use gantry_tensor::simd::Path;
 use gantry_tensor::{ColumnLayout, Tensor, Window2d};
 
@@ -37,17 +38,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// The window positions over `size`, by PyTorch's formula.
-fn grid(size: [usize; 2], win: &Window2d) -> [usize; 2] {
-    std::array::from_fn(|a| {
-        (size[a] + 2 * win.padding[a] - win.dilation[a] * (win.kernel[a] - 1) - 1) / win.stride[a]
-            + 1
-    })
-}
-
 /// A transposed view `[C·kh·kw, K]` (as `Wᵀ` in a transposed convolution) and `B: [K, N·L]`.
 fn operands((n, c, size, win, k): Case, seed: u64) -> (Tensor<f32>, Tensor<f32>) {
-    let l: usize = grid(size, &win).iter().product();
+    let l: usize = grid(size[0], size[1], &win).iter().product();
     let kk = win.kernel[0] * win.kernel[1];
     let a = randn::<f32>(&[k, c * kk], seed).t();
     let b = randn::<f32>(&[k, n * l], seed + 1);
@@ -58,45 +51,25 @@ fn operands((n, c, size, win, k): Case, seed: u64) -> (Tensor<f32>, Tensor<f32>)
 fn matmul_fold_matches_the_definition() {
     for (s, case) in cases().into_iter().enumerate() {
         let (n, c, [h, w], win, k) = case;
-        let [oh, ow] = grid([h, w], &win);
-        let (kk, l) = (win.kernel[0] * win.kernel[1], oh * ow);
+        let (kk, l) = (
+            win.kernel[0] * win.kernel[1],
+            grid(h, w, &win).iter().product::<usize>(),
+        );
         let (a, b) = operands(case, s as u64);
         let (av, bv) = (values(&a), values(&b));
-        // Column entry (row, col) = Σ_p A[row][p]·B[p][col], folded: tap (i, j) of window
-        // position (y, x) lands on pixel (y·sh − ph + i·dh, x·sw − pw + j·dw).
         let mut want = vec![0.0; n * c * h * w];
         let mut abs = vec![0.0; n * c * h * w];
-        for img in 0..n {
-            for ch in 0..c {
-                for i in 0..win.kernel[0] {
-                    for j in 0..win.kernel[1] {
-                        for y in 0..oh {
-                            for x in 0..ow {
-                                let iy = (y * win.stride[0] + i * win.dilation[0]) as isize
-                                    - win.padding[0] as isize;
-                                let ix = (x * win.stride[1] + j * win.dilation[1]) as isize
-                                    - win.padding[1] as isize;
-                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
-                                    continue;
-                                }
-                                let row = ch * kk + i * win.kernel[1] + j;
-                                let col = img * l + y * ow + x;
-                                let (mut dot, mut dot_abs) = (0.0, 0.0);
-                                for p in 0..k {
-                                    let term = av[row * k + p] * bv[p * n * l + col];
-                                    dot += term;
-                                    dot_abs += term.abs();
-                                }
-                                let pix =
-                                    ravel(&[img, ch, iy as usize, ix as usize], &[n, c, h, w]);
-                                want[pix] += dot;
-                                abs[pix] += dot_abs;
-                            }
-                        }
-                    }
-                }
+        // `for_each_tap` names column entries in F.unfold's per-image layout [N, C·kh·kw, L];
+        // entry (row, position) of image img is column img·L + position of A·B, and its value
+        // Σ_p A[row][p]·B[p][column] is added onto the pixel the tap reads.
+        for_each_tap([n, c, h, w], &win, |col, pix| {
+            let (img, row, pos) = (col / (c * kk * l), col / l % (c * kk), col % l);
+            for p in 0..k {
+                let term = av[row * k + p] * bv[p * n * l + img * l + pos];
+                want[pix] += term;
+                abs[pix] += term.abs();
             }
-        }
+        });
         let got = a.matmul_fold(&b, [h, w], &win);
         assert_eq!(got.shape(), &[n, c, h, w], "case {s}");
         let tol: Vec<f64> = abs

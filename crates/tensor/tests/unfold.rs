@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_within, eps, inner, randn, ravel, values};
+use common::{assert_within, eps, for_each_tap, grid, inner, randn, values};
 use gantry_tensor::{ColumnLayout, Element, Tensor, Window2d};
 use proptest::prelude::*;
 
@@ -19,46 +19,6 @@ fn window(
         stride,
         padding,
         dilation,
-    }
-}
-
-/// The output grid, by PyTorch's formula `⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1`.
-fn grid(h: usize, w: usize, win: &Window2d) -> [usize; 2] {
-    let len = |x: usize, a: usize| {
-        (x + 2 * win.padding[a] - win.dilation[a] * (win.kernel[a] - 1) - 1) / win.stride[a] + 1
-    };
-    [len(h, 0), len(w, 1)]
-}
-
-/// Calls `visit(column index, image index)` for every (column entry, pixel) pair that
-/// `F.unfold` connects: `cols[n, (c·kh + i)·kw + j, y·ow + x] = img[n, c, y·sh − ph + i·dh,
-/// x·sw − pw + j·dw]`, skipping taps that land in the zero padding.
-fn for_each_tap(image: [usize; 4], win: &Window2d, mut visit: impl FnMut(usize, usize)) {
-    let [n, c, h, w] = image;
-    let [kh, kw] = win.kernel;
-    let [oh, ow] = grid(h, w, win);
-    for b in 0..n {
-        for ch in 0..c {
-            for i in 0..kh {
-                for j in 0..kw {
-                    for y in 0..oh {
-                        for x in 0..ow {
-                            let iy = (y * win.stride[0] + i * win.dilation[0]) as isize
-                                - win.padding[0] as isize;
-                            let ix = (x * win.stride[1] + j * win.dilation[1]) as isize
-                                - win.padding[1] as isize;
-                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
-                                continue;
-                            }
-                            let row = (ch * kh + i) * kw + j;
-                            let col = ravel(&[b, row, y * ow + x], &[n, c * kh * kw, oh * ow]);
-                            let pix = ravel(&[b, ch, iy as usize, ix as usize], &[n, c, h, w]);
-                            visit(col, pix);
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 

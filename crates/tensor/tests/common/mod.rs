@@ -3,7 +3,7 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
-use gantry_tensor::{Element, Tensor};
+use gantry_tensor::{Element, Tensor, Window2d};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -124,4 +124,44 @@ pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
         .build()
         .expect("a thread pool")
         .install(f)
+}
+
+/// The output grid, by PyTorch's formula `⌊(H + 2p − d·(k − 1) − 1) / s⌋ + 1`.
+pub fn grid(h: usize, w: usize, win: &Window2d) -> [usize; 2] {
+    let len = |x: usize, a: usize| {
+        (x + 2 * win.padding[a] - win.dilation[a] * (win.kernel[a] - 1) - 1) / win.stride[a] + 1
+    };
+    [len(h, 0), len(w, 1)]
+}
+
+/// Calls `visit(column index, image index)` for every (column entry, pixel) pair that
+/// `F.unfold` connects: `cols[n, (c·kh + i)·kw + j, y·ow + x] = img[n, c, y·sh − ph + i·dh,
+/// x·sw − pw + j·dw]`, skipping taps that land in the zero padding.
+pub fn for_each_tap(image: [usize; 4], win: &Window2d, mut visit: impl FnMut(usize, usize)) {
+    let [n, c, h, w] = image;
+    let [kh, kw] = win.kernel;
+    let [oh, ow] = grid(h, w, win);
+    for b in 0..n {
+        for ch in 0..c {
+            for i in 0..kh {
+                for j in 0..kw {
+                    for y in 0..oh {
+                        for x in 0..ow {
+                            let iy = (y * win.stride[0] + i * win.dilation[0]) as isize
+                                - win.padding[0] as isize;
+                            let ix = (x * win.stride[1] + j * win.dilation[1]) as isize
+                                - win.padding[1] as isize;
+                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                continue;
+                            }
+                            let row = (ch * kh + i) * kw + j;
+                            let col = ravel(&[b, row, y * ow + x], &[n, c * kh * kw, oh * ow]);
+                            let pix = ravel(&[b, ch, iy as usize, ix as usize], &[n, c, h, w]);
+                            visit(col, pix);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
