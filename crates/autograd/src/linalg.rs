@@ -126,9 +126,21 @@ impl<'t, E: Element> Var<'t, E> {
     /// A convolution's product `self·cols` (`self: [O, C·kh·kw]`), where `cols` is
     /// `x.unfold_as(win, ColumnLayout::Batched)`: the value of `self.matmul(cols)`, whose
     /// input gradient `x̄ = fold(selfᵀ·Ȳ)` is one fused [`Var::matmul_fold`].
+    ///
+    /// # Panics
+    /// If `cols` does not have the shape of `x`'s batched columns for `win`.
     pub fn conv_matmul(self, cols: Var<'t, E>, x: Var<'t, E>, win: &Window2d) -> Var<'t, E> {
         self.same_tape(&cols, "conv_matmul");
         self.same_tape(&x, "conv_matmul");
+        let (xs, cs) = (x.shape(), cols.shape());
+        let columns = (xs.len() == 4)
+            .then(|| win.output_size("conv_matmul", xs[2], xs[3]).ok())
+            .flatten()
+            .map(|[oh, ow]| vec![xs[1] * win.kernel[0] * win.kernel[1], xs[0] * oh * ow]);
+        assert!(
+            columns.as_deref() == Some(&cs[..]),
+            "conv_matmul: columns {cs:?} are not the batched columns of input {xs:?} for {win:?}"
+        );
         let value = self.value().matmul(&cols.value());
         self.tape.record(
             value,

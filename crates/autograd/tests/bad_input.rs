@@ -78,3 +78,15 @@ fn conv2d_kernel_larger_than_image() {
     let w = tape.var(ones(&[1, 1, 3, 3]));
     let _ = conv2d(x, w, None, ConvOptions::default());
 }
+
+#[test]
+#[should_panic(expected = "conv_matmul: columns [9, 18] are not the batched columns")]
+fn conv_matmul_with_columns_of_another_input() {
+    let tape = Tape::new();
+    let win = gantry_tensor::Window2d::square(3, 2, 1);
+    // Columns of a [2, 1, 5, 5] batch, given with a [2, 1, 7, 7] input (16 positions each).
+    let x = tape.var(ones(&[2, 1, 5, 5]));
+    let cols = x.unfold_as(&win, gantry_tensor::ColumnLayout::Batched);
+    let other = tape.var(ones(&[2, 1, 7, 7]));
+    let _ = tape.var(ones(&[4, 9])).conv_matmul(cols, other, &win);
+}
