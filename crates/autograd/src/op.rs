@@ -95,10 +95,7 @@ pub(crate) fn vjp<'t, E: Element>(
         Op::Unary(u, x) => vec![(*x, u.vjp(tape.at(*x), y, g))],
         Op::Binary(b, lhs, rhs) => {
             let (ga, gb) = b.vjp(tape.at(*lhs), tape.at(*rhs), g, [needs(*lhs), needs(*rhs)]);
-            [(*lhs, ga), (*rhs, gb)]
-                .into_iter()
-                .filter_map(|(i, v)| Some((i, v?)))
-                .collect()
+            present([(*lhs, ga), (*rhs, gb)])
         }
         Op::Reduce(r, x) => vec![(*x, r.vjp(tape.at(*x), y, g))],
         Op::Layout(l, x) => vec![(*x, l.vjp(tape.at(*x), g))],
@@ -106,10 +103,7 @@ pub(crate) fn vjp<'t, E: Element>(
         Op::MatMul(a, b) => {
             let (ga, gb) =
                 crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g, [needs(*a), needs(*b)]);
-            [(*a, ga), (*b, gb)]
-                .into_iter()
-                .filter_map(|(i, v)| Some((i, v?)))
-                .collect()
+            present([(*a, ga), (*b, gb)])
         }
         Op::MatMulFold(win, a, b) => {
             let (ga, gb) = crate::linalg::matmul_fold_vjp(
@@ -119,10 +113,7 @@ pub(crate) fn vjp<'t, E: Element>(
                 g,
                 [needs(*a), needs(*b)],
             );
-            [(*a, ga), (*b, gb)]
-                .into_iter()
-                .filter_map(|(i, v)| Some((i, v?)))
-                .collect()
+            present([(*a, ga), (*b, gb)])
         }
         Op::ConvMatMul(win, w, cols, x) => {
             let (gw, gx) = crate::linalg::conv_matmul_vjp(
@@ -133,10 +124,7 @@ pub(crate) fn vjp<'t, E: Element>(
                 g,
                 [needs(*w), needs(*x)],
             );
-            [(*w, gw), (*x, gx)]
-                .into_iter()
-                .filter_map(|(i, v)| Some((i, v?)))
-                .collect()
+            present([(*w, gw), (*x, gx)])
         }
         Op::ChannelAffine(x, a, b) => {
             let needs = [needs(*x), a.is_some_and(&needs), needs(*b)];
@@ -159,4 +147,12 @@ pub(crate) fn vjp<'t, E: Element>(
             vec![(*x, crate::index_rows::scatter_add_rows_vjp(idx, g))]
         }
     }
+}
+
+/// The gradients of a two-input op that were computed (an input that needs none gets `None`).
+fn present<'t, E: Element>(grads: [(usize, Option<Var<'t, E>>); 2]) -> Vec<(usize, Var<'t, E>)> {
+    grads
+        .into_iter()
+        .filter_map(|(i, v)| Some((i, v?)))
+        .collect()
 }

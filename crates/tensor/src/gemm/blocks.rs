@@ -69,6 +69,7 @@ pub(super) unsafe fn gemm_blocks<K: Microkernel>(
         mb,
         nb,
         block_panels,
+        panels,
         a_pack,
         kernel: std::marker::PhantomData,
     };
@@ -99,6 +100,8 @@ struct Shape<K> {
     mb: usize,
     nb: usize,
     block_panels: usize,
+    /// A panels of all row blocks: `block_panels` per row block.
+    panels: usize,
     a_pack: SendPtr<*mut f32>,
     kernel: std::marker::PhantomData<K>,
 }
@@ -113,18 +116,16 @@ impl<K: Microkernel> Shape<K> {
 
     /// Panel `p` (row block `p / block_panels`) of the packed k block at `pc`.
     unsafe fn a_panel(&self, pc: usize, p: usize) -> *mut f32 {
-        let panels = self.m.div_ceil(self.mb) * self.block_panels;
-        let offset = pc * panels * K::MR + p * K::MR * self.kc.min(self.k - pc);
+        let offset = pc * self.panels * K::MR + p * K::MR * self.kc.min(self.k - pc);
         self.a_pack.at(offset as isize)
     }
 
     /// Packing task `task` of A: PACK_PANELS panels of one k block.
     unsafe fn pack_a_task(&self, task: usize) {
-        let panels = self.m.div_ceil(self.mb) * self.block_panels;
-        let chunks = panels.div_ceil(PACK_PANELS);
+        let chunks = self.panels.div_ceil(PACK_PANELS);
         let pc = task / chunks * self.kc;
         let first = (task % chunks) * PACK_PANELS;
-        for p in first..panels.min(first + PACK_PANELS) {
+        for p in first..self.panels.min(first + PACK_PANELS) {
             let (r0, rows) = self.panel_rows(p / self.block_panels, p % self.block_panels);
             if rows > 0 {
                 let src = Strided {

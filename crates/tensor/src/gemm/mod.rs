@@ -213,7 +213,6 @@ unsafe fn own(
 ///
 /// # Safety
 /// The pointers with the given strides address valid `m×k` and `k×n` matrices.
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn sgemm_blocks(
     [m, k, n]: [usize; 3],
     a: (*const f32, isize, isize),
