@@ -114,9 +114,14 @@ impl<K: Microkernel> Shape<K> {
         (r0, K::MR.min(end.saturating_sub(r0)))
     }
 
+    /// The depth of the k block starting at `pc`.
+    fn k_block(&self, pc: usize) -> usize {
+        self.kc.min(self.k - pc)
+    }
+
     /// Panel `p` (row block `p / block_panels`) of the packed k block at `pc`.
     unsafe fn a_panel(&self, pc: usize, p: usize) -> *mut f32 {
-        let offset = pc * self.panels * K::MR + p * K::MR * self.kc.min(self.k - pc);
+        let offset = pc * self.panels * K::MR + p * K::MR * self.k_block(pc);
         self.a_pack.at(offset as isize)
     }
 
@@ -132,7 +137,7 @@ impl<K: Microkernel> Shape<K> {
                     ptr: self.a.at(r0, pc),
                     ..self.a
                 };
-                K::pack_a(self.kc.min(self.k - pc), rows, src, self.a_panel(pc, p));
+                K::pack_a(self.k_block(pc), rows, src, self.a_panel(pc, p));
             }
         }
     }
@@ -149,7 +154,7 @@ impl<K: Microkernel> Shape<K> {
         let c_block = reserve(&mut c_buf, self.mb * ld);
         // B panel `jr` of the k block at `pc`, in the unit's packed columns.
         let b_panel = |pc: usize, jr: usize| {
-            b_pack.at((pc * np * K::NR + jr * K::NR * self.kc.min(self.k - pc)) as isize)
+            b_pack.at((pc * np * K::NR + jr * K::NR * self.k_block(pc)) as isize)
         };
         for pc in (0..self.k).step_by(self.kc) {
             for jr in 0..np {
@@ -158,18 +163,13 @@ impl<K: Microkernel> Shape<K> {
                     ptr: self.b.at(pc, j0 + c0),
                     ..self.b
                 };
-                K::pack_b(
-                    self.kc.min(self.k - pc),
-                    K::NR.min(cols - c0),
-                    src,
-                    b_panel(pc, jr),
-                );
+                K::pack_b(self.k_block(pc), K::NR.min(cols - c0), src, b_panel(pc, jr));
             }
         }
         for rb in rbs {
             let rows = self.mb.min(self.m - rb * self.mb);
             for pc in (0..self.k).step_by(self.kc) {
-                let kcb = self.kc.min(self.k - pc);
+                let kcb = self.k_block(pc);
                 let beta = if pc == 0 { 0.0 } else { 1.0 };
                 for jr in 0..np {
                     let c0 = jr * K::NR;
