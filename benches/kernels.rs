@@ -1,7 +1,7 @@
-//! Kernel benchmarks: matmul (against raw `matrixmultiply::sgemm` on the same shapes), our
-//! GEMM on each SIMD path the CPU supports (`gantry-avx512`, `gantry-avx2`) against
-//! `matrixmultiply::sgemm` call for call, unfold/fold at DCGAN sizes,
-//! and elementwise maps.
+//! Kernel benchmarks: matmul (against raw `matrixmultiply::sgemm` on the same shapes, and a
+//! linear layer's product and bias, separate and fused), our GEMM on each SIMD path the CPU
+//! supports (`gantry-avx512`, `gantry-avx2`) against `matrixmultiply::sgemm` call for call,
+//! unfold/fold at DCGAN sizes, and elementwise maps.
 //!
 //! Run: `cargo bench --bench kernels` (or `-- matmul`, `-- gemm`, `-- unfold`,
 //! `-- elementwise`).
@@ -122,6 +122,20 @@ fn bench_matmul(c: &mut Criterion) {
             })
         });
     }
+    // A toy-wgangp linear layer, `x·Wᵀ + b`: the product then the bias as a pass of its own,
+    // and the bias added inside the product.
+    let (x, w, b) = (
+        randn(&[256, 512], 1),
+        randn(&[512, 512], 2),
+        randn(&[512], 3),
+    );
+    group.throughput(Throughput::Elements(2 * 256 * 512 * 512));
+    group.bench_function("matmul then add/256x512 · (512x512)ᵀ + 512", |bench| {
+        bench.iter(|| black_box(x.matmul(&w.t()).add(&b)))
+    });
+    group.bench_function("matmul_bias/256x512 · (512x512)ᵀ + 512", |bench| {
+        bench.iter(|| black_box(x.matmul_bias(&w.t(), &b)))
+    });
     group.finish();
 }
 

@@ -41,6 +41,19 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
     (ga, gb)
 }
 
+/// `C = A·B + 1·biasᵀ` ⇒ `Ā`, `B̄` as for the product ([`matmul_vjp`]) and `b̄ias = Σᵢ
+/// C̄[i][..]`, the cotangent summed over the rows the bias was added to.
+pub(crate) fn matmul_bias_vjp<'t, E: Element>(
+    a: Var<'t, E>,
+    b: Var<'t, E>,
+    bias: Var<'t, E>,
+    g: Var<'t, E>,
+    [needs_a, needs_b, needs_bias]: [bool; 3],
+) -> [Option<Var<'t, E>>; 3] {
+    let (ga, gb) = matmul_vjp(a, b, g, [needs_a, needs_b]);
+    [ga, gb, needs_bias.then(|| g.sum_to(&bias.shape()))]
+}
+
 /// Whether a matrix is stored column-major (a transposed view of a row-major one).
 fn is_transposed<E: Element>(m: Var<'_, E>) -> bool {
     let v = m.value();
@@ -106,6 +119,22 @@ impl<'t, E: Element> Var<'t, E> {
             value,
             Op::MatMul(self.index, other.index),
             &[self.index, other.index],
+        )
+    }
+
+    /// `self·b + bias` for `self: [m, k]`, `b: [k, n]` and `bias: [n]` (a linear layer's
+    /// `x·Wᵀ + b`): the value of `self.matmul(b) + bias`, with the bias added inside the
+    /// product ([`Tensor::matmul_bias`]) and one node on the tape instead of two.
+    ///
+    /// [`Tensor::matmul_bias`]: gantry_tensor::Tensor::matmul_bias
+    pub fn matmul_bias(self, b: Var<'t, E>, bias: Var<'t, E>) -> Var<'t, E> {
+        self.same_tape(&b, "matmul_bias");
+        self.same_tape(&bias, "matmul_bias");
+        let value = self.value().matmul_bias(&b.value(), &bias.value());
+        self.tape.record(
+            value,
+            Op::MatMulBias(self.index, b.index, bias.index),
+            &[self.index, b.index, bias.index],
         )
     }
 

@@ -35,6 +35,8 @@ pub(crate) enum Op {
     Concat(Vec<usize>, usize),
     /// Batched matrix product `a · b`.
     MatMul(usize, usize),
+    /// `a·b + bias` for matrices `a`, `b` and a bias row (inputs `a`, `b`, `bias`).
+    MatMulBias(usize, usize, usize),
     /// `x[n, c, …]·a[c] + b[c]`, or `x[n, c, …] + b[c]` without `a` (inputs `x`, `a`, `b`).
     ChannelAffine(usize, Option<usize>, usize),
     /// `fold(a·b)` from batched columns, never storing `a·b` (the image size is the node's
@@ -68,7 +70,9 @@ impl Op {
             Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::MatMulFold(_, a, b) => {
                 pred(*a) || pred(*b)
             }
-            Op::ConvMatMul(_, w, cols, x) => pred(*w) || pred(*cols) || pred(*x),
+            Op::ConvMatMul(_, a, b, c) | Op::MatMulBias(a, b, c) => {
+                pred(*a) || pred(*b) || pred(*c)
+            }
             Op::ChannelAffine(x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
         }
@@ -104,6 +108,12 @@ pub(crate) fn vjp<'t, E: Element>(
             let (ga, gb) =
                 crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g, [needs(*a), needs(*b)]);
             present([(*a, ga), (*b, gb)])
+        }
+        Op::MatMulBias(a, b, bias) => {
+            let needs = [needs(*a), needs(*b), needs(*bias)];
+            let [ga, gb, gbias] =
+                crate::linalg::matmul_bias_vjp(tape.at(*a), tape.at(*b), tape.at(*bias), g, needs);
+            present([(*a, ga), (*b, gb), (*bias, gbias)])
         }
         Op::MatMulFold(win, a, b) => {
             let (ga, gb) = crate::linalg::matmul_fold_vjp(
@@ -149,8 +159,10 @@ pub(crate) fn vjp<'t, E: Element>(
     }
 }
 
-/// The gradients of a two-input op that were computed (an input that needs none gets `None`).
-fn present<'t, E: Element>(grads: [(usize, Option<Var<'t, E>>); 2]) -> Vec<(usize, Var<'t, E>)> {
+/// The gradients of an op's inputs that were computed (an input that needs none gets `None`).
+fn present<'t, E: Element, const N: usize>(
+    grads: [(usize, Option<Var<'t, E>>); N],
+) -> Vec<(usize, Var<'t, E>)> {
     grads
         .into_iter()
         .filter_map(|(i, v)| Some((i, v?)))

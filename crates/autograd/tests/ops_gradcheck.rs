@@ -497,6 +497,23 @@ fn matmul() {
             vec![any(&[3, 4], 147), any(&[4, 2], 148), any(&[2], 149)],
             |x| (x[0].matmul(x[1]) + x[2]).tanh(),
         ),
+        // The fused product and bias, as a linear layer calls it (x·Wᵀ + b), on a
+        // transposed A, and inside a chain.
+        case(
+            "matmul_bias x·wᵀ + b",
+            vec![any(&[3, 4], 150), any(&[2, 4], 151), any(&[2], 152)],
+            |x| x[0].matmul_bias(x[1].t(), x[2]),
+        ),
+        case(
+            "matmul_bias xᵀ·w + b",
+            vec![any(&[4, 3], 153), any(&[4, 5], 154), any(&[5], 155)],
+            |x| x[0].t().matmul_bias(x[1], x[2]),
+        ),
+        case(
+            "tanh(matmul_bias)",
+            vec![any(&[3, 4], 156), any(&[4, 2], 157), any(&[2], 158)],
+            |x| x[0].matmul_bias(x[1], x[2]).tanh(),
+        ),
     ]);
 }
 

@@ -51,10 +51,9 @@ impl<E: Element> WeightLayer<E> for Linear<E> {
             "Linear: input {xs:?} does not match weight {ws:?} (need [n, {}])",
             ws[1]
         );
-        let y = x.matmul(w.t());
         match &self.bias {
-            Some(b) => y + tape.param(b),
-            None => y,
+            Some(b) => x.matmul_bias(w.t(), tape.param(b)),
+            None => x.matmul(w.t()),
         }
     }
 }

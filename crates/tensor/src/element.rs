@@ -57,6 +57,49 @@ pub trait Element:
         csc: isize,
     );
 
+    /// `C = A·B + 1·biasᵀ` (`bias[j]` added to column j of the product), C row-major with
+    /// row stride `rsc` and only written: the bits of [`Element::gemm`]'s product (α = 1,
+    /// β = 0) followed by the addition of the bias, here in a pass of its own; `f32` adds it
+    /// inside the GEMM ([`crate::gemm::sgemm_bias`]).
+    ///
+    /// # Safety
+    /// As for [`Element::gemm`] with `csc = 1`, and `bias` addresses `n` elements.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_bias(
+        m: usize,
+        k: usize,
+        n: usize,
+        (a, rsa, csa): (*const Self, isize, isize),
+        (b, rsb, csb): (*const Self, isize, isize),
+        bias: *const Self,
+        c: *mut Self,
+        rsc: isize,
+    ) {
+        Self::gemm(
+            m,
+            k,
+            n,
+            Self::one(),
+            a,
+            rsa,
+            csa,
+            b,
+            rsb,
+            csb,
+            Self::zero(),
+            c,
+            rsc,
+            1,
+        );
+        let bias = std::slice::from_raw_parts(bias, n);
+        for i in 0..m {
+            let row = std::slice::from_raw_parts_mut(c.offset(i as isize * rsc), n);
+            for (x, &b) in row.iter_mut().zip(bias) {
+                *x = *x + b;
+            }
+        }
+    }
+
     /// `C = A·B` handed to `consume` one block at a time ([`crate::gemm::sgemm_blocks`]
     /// for `f32`); returns `false`, having done nothing, where there is no such kernel (on
     /// the `scalar` path, off x86-64, and for `f64`), and the caller computes C whole.
@@ -119,6 +162,19 @@ impl Element for f32 {
         csc: isize,
     ) {
         crate::gemm::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
+    }
+
+    unsafe fn gemm_bias(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: (*const f32, isize, isize),
+        b: (*const f32, isize, isize),
+        bias: *const f32,
+        c: *mut f32,
+        rsc: isize,
+    ) {
+        crate::gemm::sgemm_bias(m, k, n, a, b, bias, c, rsc);
     }
 
     unsafe fn gemm_blocks(

@@ -50,6 +50,7 @@ pub mod index_rows;
 pub mod layout;
 pub mod linalg;
 pub mod matmul;
+pub mod matmul_bias;
 pub mod matmul_fold;
 pub mod parallel;
 pub mod random;

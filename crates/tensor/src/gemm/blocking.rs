@@ -15,6 +15,7 @@
 //!         LOOP 2: the tile's NR-column panels                       (jr)  B̃ panel in L1
 //!           LOOP 1: the tile's MR-row panels                        (ir)  Ã panels in L2
 //!             microkernel: C[ir, jr] ← α·Ã[pc, ir]·B̃[pc, jr] + β·C[ir, jr]
+//!             after the last pc, with a bias row (`sgemm_bias`): C[ir, jr] += bias[jr]
 //! ```
 //!
 //! Loop 4 sits inside the parallel tile, not around loop 3 as in matrixmultiply: all of k
@@ -334,7 +335,7 @@ impl<K: Microkernel> Block<K> {
     }
 
     /// Loops 2 and 1: the kernel over the tile's panels `rows × cols` for the k block at
-    /// `pc` (`β` for the first block, 1 after it); `panel` is the tile's own B panel when
+    /// `pc` (`β` for the first block, 1 after it, and C's bias after the last); `panel` is the tile's own B panel when
     /// B is fused, and `next_panel` the first B panel of the tile after it.
     unsafe fn tiles(
         &self,
@@ -346,6 +347,8 @@ impl<K: Microkernel> Block<K> {
     ) {
         let kcb = self.k_block(pc);
         let beta = if pc == 0 { self.c.beta } else { 1.0 };
+        // The bias goes onto each kernel tile once its last k block is summed.
+        let last = pc + kcb == self.k;
         // LOOP 2: the tile's B panels.
         for jr in cols.clone() {
             let b_panel = if self.fuse_b {
@@ -377,6 +380,9 @@ impl<K: Microkernel> Block<K> {
                     ..self.c.sub(i0, j0, K::MR.min(self.c.rows - i0), width)
                 };
                 K::tile(kcb, self.a_panel(pc, ir), b_panel, &out);
+                if last && !out.bias.is_null() {
+                    K::add_bias(&out);
+                }
             }
         }
     }

@@ -183,6 +183,7 @@ impl<K: Microkernel> Shape<K> {
                             cols: K::NR.min(cols - c0),
                             alpha: 1.0,
                             beta,
+                            bias: std::ptr::null(),
                         };
                         let a = self.a_panel(pc, rb * self.block_panels + q);
                         K::tile(kcb, a, b_panel(pc, jr), &out);

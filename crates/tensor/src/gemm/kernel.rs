@@ -38,4 +38,11 @@ pub(super) trait Microkernel: Copy + Send + Sync {
     /// `b` addresses a valid `kc×cols` matrix, `dst` holds `kc·NR` floats (64-byte aligned),
     /// the CPU has the kernel's instruction set.
     unsafe fn pack_b(kc: usize, cols: usize, b: Strided, dst: *mut f32);
+
+    /// `C[i][j] ← C[i][j] + bias[j]` on the finished tile `t` (its `bias` not null).
+    ///
+    /// # Safety
+    /// The tile addresses valid memory with unit column stride, `t.bias` holds `t.cols`
+    /// floats, the CPU has the kernel's instruction set.
+    unsafe fn add_bias(t: &CTile);
 }

@@ -42,6 +42,10 @@ impl Microkernel for Avx2 {
     unsafe fn pack_b(kc: usize, cols: usize, b: Strided, dst: *mut f32) {
         pack_avx2::pack_b_panel(kc, cols, b, dst)
     }
+
+    unsafe fn add_bias(t: &CTile) {
+        super::bias::add_avx2(t)
+    }
 }
 
 /// Runs the kernel instantiated for the tile's rows (1..=MR) and vectors (1 or 2).

@@ -44,6 +44,10 @@ impl Microkernel for Avx512 {
     unsafe fn pack_b(kc: usize, cols: usize, b: Strided, dst: *mut f32) {
         pack::pack_b_panel(kc, cols, b, dst)
     }
+
+    unsafe fn add_bias(t: &CTile) {
+        super::bias::add_avx512(t)
+    }
 }
 
 /// Runs the kernel instantiated for the tile's rows (1..=MR) and vectors (1 or 2).

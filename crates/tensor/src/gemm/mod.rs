@@ -36,6 +36,8 @@
 //!    small C.
 //! 9. `blocks`: the product handed over one block of C at a time ([`sgemm_blocks`]), for
 //!    `fold(A·B)` without storing `A·B`.
+//! 10. `bias`: the epilogue of [`sgemm_bias`], a linear layer's `x·Wᵀ + b`, which adds the
+//!     bias row to each tile of C as soon as it is finished.
 //!
 //! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
@@ -46,6 +48,8 @@ use crate::simd::Path;
 /// first row and column and its row-major elements with row stride `ld`.
 pub type ConsumeBlock<'a, E> = dyn Fn(usize, usize, &[E], usize) + Sync + 'a;
 
+#[cfg(target_arch = "x86_64")]
+mod bias;
 #[cfg(target_arch = "x86_64")]
 mod blocking;
 #[cfg(target_arch = "x86_64")]
@@ -143,6 +147,7 @@ pub unsafe fn sgemm_on(
             (b, rsb, csb),
             beta,
             (c, rsc, csc),
+            std::ptr::null(),
         );
         return;
     }
@@ -150,10 +155,83 @@ pub unsafe fn sgemm_on(
     matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
 }
 
-/// gantry's own GEMM on the AVX-512 or AVX2 path.
+/// `C = A·B + 1·biasᵀ` for `f32`: the product (`m×k · k×n`, strides as for [`sgemm`]) with
+/// `bias[j]` added to every element of column j, on the process's [`Path`]. C is row-major
+/// with row stride `rsc`, and only written.
+///
+/// Every element has the bits of [`sgemm`]'s product (α = 1, β = 0) with the bias added
+/// afterwards in a pass of its own; on the AVX-512 and AVX2 paths the packed GEMM adds it
+/// to each tile of C as soon as the tile is finished (see `bias`), which saves that pass
+/// and its trip through memory.
 ///
 /// # Safety
-/// As for [`sgemm_on`].
+/// As for [`sgemm`] with `csc = 1`, and `bias` addresses `n` floats.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm_bias(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (*const f32, isize, isize),
+    b: (*const f32, isize, isize),
+    bias: *const f32,
+    c: *mut f32,
+    rsc: isize,
+) {
+    sgemm_bias_on(crate::simd::path(), m, k, n, a, b, bias, c, rsc);
+}
+
+/// [`sgemm_bias`] on a chosen path (tests run every path the CPU supports).
+///
+/// # Safety
+/// As for [`sgemm_bias`], and the CPU supports `path` ([`Path::is_supported`]).
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn sgemm_bias_on(
+    path: Path,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: (*const f32, isize, isize),
+    b: (*const f32, isize, isize),
+    bias: *const f32,
+    c: *mut f32,
+    rsc: isize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if path != Path::Scalar {
+        own(path, m, k, n, 1.0, a, b, 0.0, (c, rsc, 1), bias);
+        return;
+    }
+    let _ = path;
+    let ((a, rsa, csa), (b, rsb, csb)) = (a, b);
+    matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1);
+    add_bias_rows(m, n, bias, c, rsc);
+}
+
+/// `C[i][j] ← C[i][j] + bias[j]` over a row-major `m×n` C (nothing for a null `bias`): the
+/// bias pass where the product did not add it per tile.
+///
+/// # Safety
+/// `c` addresses a valid `m×n` matrix with row stride `rsc` and unit column stride, and a
+/// non-null `bias` addresses `n` floats.
+unsafe fn add_bias_rows(m: usize, n: usize, bias: *const f32, c: *mut f32, rsc: isize) {
+    if bias.is_null() {
+        return;
+    }
+    let bias = std::slice::from_raw_parts(bias, n);
+    for i in 0..m {
+        let row = std::slice::from_raw_parts_mut(c.offset(i as isize * rsc), n);
+        for (x, &b) in row.iter_mut().zip(bias) {
+            *x += b;
+        }
+    }
+}
+
+/// gantry's own GEMM on the AVX-512 or AVX2 path, then `bias` (null for none; with it,
+/// `csc = 1`) added to each row: by the packed GEMM tile by tile, after the thin paths in a
+/// pass of its own.
+///
+/// # Safety
+/// As for [`sgemm_on`], and a non-null `bias` addresses `n` floats.
 #[cfg(target_arch = "x86_64")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn own(
@@ -166,12 +244,14 @@ unsafe fn own(
     (b, rsb, csb): (*const f32, isize, isize),
     beta: f32,
     (c, rsc, csc): (*mut f32, isize, isize),
+    bias: *const f32,
 ) {
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 || alpha == 0.0 {
         scale(m, n, beta, c, rsc, csc);
+        add_bias_rows(m, n, bias, c, rsc);
         return;
     }
     let a = operands::Strided::new((a, rsa, csa));
@@ -184,20 +264,36 @@ unsafe fn own(
         cols: n,
         alpha,
         beta,
+        bias: std::ptr::null(),
     };
     let thin = match path {
         Path::Avx512 => thin::<kernel_avx512::Avx512>(k, a, b, c),
         _ => thin::<kernel_avx2::Avx2>(k, a, b, c),
     };
-    if thin {
+    // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
+    let narrow = n < NARROW_N && m > n;
+    if thin || narrow {
+        if narrow && !thin {
+            packed(path, k, b.t(), a.t(), c.t());
+        }
+        add_bias_rows(m, n, bias, c.c, rsc);
         return;
     }
-    // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
-    let (a, b, c) = if n < NARROW_N && m > n {
-        (b.t(), a.t(), c.t())
-    } else {
-        (a, b, c)
-    };
+    packed(path, k, a, b, operands::CTile { bias, ..c });
+}
+
+/// The packed GEMM ([`blocking::gemm`]) with the path's kernel.
+///
+/// # Safety
+/// As for [`sgemm_on`], with `m, n, k ≥ 1`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn packed(
+    path: Path,
+    k: usize,
+    a: operands::Strided,
+    b: operands::Strided,
+    c: operands::CTile,
+) {
     match path {
         Path::Avx512 => blocking::gemm::<kernel_avx512::Avx512>(k, a, b, c),
         _ => blocking::gemm::<kernel_avx2::Avx2>(k, a, b, c),

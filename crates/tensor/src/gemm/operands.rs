@@ -36,7 +36,8 @@ impl Strided {
 }
 
 /// Where a tile of C goes and how it is combined: `C ← α·AB + β·C` on `rows×cols`
-/// elements at `c` with strides `rsc`, `csc`.
+/// elements at `c` with strides `rsc`, `csc`; then, if `bias` is not null, `C[i][j] ←
+/// C[i][j] + bias[j]` (see `bias`), once the whole of k is summed.
 #[derive(Clone, Copy)]
 pub(super) struct CTile {
     pub c: *mut f32,
@@ -46,6 +47,8 @@ pub(super) struct CTile {
     pub cols: usize,
     pub alpha: f32,
     pub beta: f32,
+    /// The bias row's element for the tile's first column, or null for no bias.
+    pub bias: *const f32,
 }
 
 // SAFETY: tasks sharing a `CTile` write disjoint elements of C, and end before the GEMM
@@ -54,8 +57,13 @@ unsafe impl Send for CTile {}
 unsafe impl Sync for CTile {}
 
 impl CTile {
-    /// `Cᵀ`: the same elements with rows and columns (and their strides) swapped.
+    /// `Cᵀ`: the same elements with rows and columns (and their strides) swapped. A bias
+    /// row of C would be a column of `Cᵀ`, so only a tile without one is transposed.
     pub(super) fn t(self) -> CTile {
+        debug_assert!(
+            self.bias.is_null(),
+            "a tile with a bias row is not transposed"
+        );
         CTile {
             rsc: self.csc,
             csc: self.rsc,
@@ -71,6 +79,11 @@ impl CTile {
             c: self.c.offset(i as isize * self.rsc + j as isize * self.csc),
             rows,
             cols,
+            bias: if self.bias.is_null() {
+                self.bias
+            } else {
+                self.bias.add(j)
+            },
             ..self
         }
     }
