@@ -57,18 +57,15 @@ pub trait Element:
         csc: isize,
     );
 
-    /// `C = A·B + 1·biasᵀ` (`bias[j]` added to column j of the product), C row-major with
-    /// row stride `rsc` and only written: the bits of [`Element::gemm`]'s product (α = 1,
-    /// β = 0) followed by the addition of the bias, here in a pass of its own; `f32` adds it
-    /// inside the GEMM ([`crate::gemm::sgemm_bias`]).
+    /// `C = A·B + 1·biasᵀ` (`[m, k, n]`, `bias[j]` added to column j of the product), C
+    /// row-major with row stride `rsc` and only written: the bits of [`Element::gemm`]'s
+    /// product (α = 1, β = 0) followed by the addition of the bias, here in a pass of its
+    /// own; `f32` adds it inside the GEMM ([`crate::gemm::sgemm_bias`]).
     ///
     /// # Safety
     /// As for [`Element::gemm`] with `csc = 1`, and `bias` addresses `n` elements.
-    #[allow(clippy::too_many_arguments)]
     unsafe fn gemm_bias(
-        m: usize,
-        k: usize,
-        n: usize,
+        [m, k, n]: [usize; 3],
         (a, rsa, csa): (*const Self, isize, isize),
         (b, rsb, csb): (*const Self, isize, isize),
         bias: *const Self,
@@ -165,16 +162,14 @@ impl Element for f32 {
     }
 
     unsafe fn gemm_bias(
-        m: usize,
-        k: usize,
-        n: usize,
+        mkn: [usize; 3],
         a: (*const f32, isize, isize),
         b: (*const f32, isize, isize),
         bias: *const f32,
         c: *mut f32,
         rsc: isize,
     ) {
-        crate::gemm::sgemm_bias(m, k, n, a, b, bias, c, rsc);
+        crate::gemm::sgemm_bias(mkn, a, b, bias, c, rsc);
     }
 
     unsafe fn gemm_blocks(

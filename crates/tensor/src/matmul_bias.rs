@@ -33,9 +33,7 @@ impl<E: Element> Tensor<E> {
         // `gemm_bias` writes whole (the product with β = 0 only writes C).
         unsafe {
             E::gemm_bias(
-                m,
-                k,
-                n,
+                [m, k, n],
                 (a.as_ptr(), a.strides()[0], a.strides()[1]),
                 (b.as_ptr(), b.strides()[0], b.strides()[1]),
                 bias.array().as_ptr(),

@@ -57,9 +57,7 @@ fn fused(path: Path, (m, k, n): (usize, usize, usize), ops: &Operands) -> Vec<f3
     unsafe {
         sgemm_bias_on(
             path,
-            m,
-            k,
-            n,
+            [m, k, n],
             (a.as_ptr(), *rsa, *csa),
             (b.as_ptr(), *rsb, *csb),
             bias.as_ptr(),

@@ -155,9 +155,9 @@ pub unsafe fn sgemm_on(
     matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
 }
 
-/// `C = A·B + 1·biasᵀ` for `f32`: the product (`m×k · k×n`, strides as for [`sgemm`]) with
-/// `bias[j]` added to every element of column j, on the process's [`Path`]. C is row-major
-/// with row stride `rsc`, and only written.
+/// `C = A·B + 1·biasᵀ` for `f32`: the product (`[m, k, n]`: `m×k · k×n`, strides as for
+/// [`sgemm`]) with `bias[j]` added to every element of column j, on the process's [`Path`].
+/// C is row-major with row stride `rsc`, and only written.
 ///
 /// Every element has the bits of [`sgemm`]'s product (α = 1, β = 0) with the bias added
 /// afterwards in a pass of its own; on the AVX-512 and AVX2 paths the packed GEMM adds it
@@ -166,30 +166,24 @@ pub unsafe fn sgemm_on(
 ///
 /// # Safety
 /// As for [`sgemm`] with `csc = 1`, and `bias` addresses `n` floats.
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn sgemm_bias(
-    m: usize,
-    k: usize,
-    n: usize,
+    mkn: [usize; 3],
     a: (*const f32, isize, isize),
     b: (*const f32, isize, isize),
     bias: *const f32,
     c: *mut f32,
     rsc: isize,
 ) {
-    sgemm_bias_on(crate::simd::path(), m, k, n, a, b, bias, c, rsc);
+    sgemm_bias_on(crate::simd::path(), mkn, a, b, bias, c, rsc);
 }
 
 /// [`sgemm_bias`] on a chosen path (tests run every path the CPU supports).
 ///
 /// # Safety
 /// As for [`sgemm_bias`], and the CPU supports `path` ([`Path::is_supported`]).
-#[allow(clippy::too_many_arguments)]
 pub unsafe fn sgemm_bias_on(
     path: Path,
-    m: usize,
-    k: usize,
-    n: usize,
+    [m, k, n]: [usize; 3],
     a: (*const f32, isize, isize),
     b: (*const f32, isize, isize),
     bias: *const f32,
