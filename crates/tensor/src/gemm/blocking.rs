@@ -335,8 +335,9 @@ impl<K: Microkernel> Block<K> {
     }
 
     /// Loops 2 and 1: the kernel over the tile's panels `rows × cols` for the k block at
-    /// `pc` (`β` for the first block, 1 after it, and C's bias after the last); `panel` is the tile's own B panel when
-    /// B is fused, and `next_panel` the first B panel of the tile after it.
+    /// `pc` (`β` for the first block, 1 after it, and C's bias after the last); `panel` is
+    /// the tile's own B panel when B is fused, and `next_panel` the first B panel of the
+    /// tile after it.
     unsafe fn tiles(
         &self,
         pc: usize,

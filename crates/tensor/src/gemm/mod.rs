@@ -264,16 +264,16 @@ unsafe fn own(
         Path::Avx512 => thin::<kernel_avx512::Avx512>(k, a, b, c),
         _ => thin::<kernel_avx2::Avx2>(k, a, b, c),
     };
-    // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides.
-    let narrow = n < NARROW_N && m > n;
-    if thin || narrow {
-        if narrow && !thin {
-            packed(path, k, b.t(), a.t(), c.t());
-        }
+    if thin {
         add_bias_rows(m, n, bias, c.c, rsc);
-        return;
+    } else if n < NARROW_N && m > n {
+        // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides. A bias row
+        // of C is a column of Cᵀ, so it is added in a pass of its own.
+        packed(path, k, b.t(), a.t(), c.t());
+        add_bias_rows(m, n, bias, c.c, rsc);
+    } else {
+        packed(path, k, a, b, operands::CTile { bias, ..c });
     }
-    packed(path, k, a, b, operands::CTile { bias, ..c });
 }
 
 /// The packed GEMM ([`blocking::gemm`]) with the path's kernel.
