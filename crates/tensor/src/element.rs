@@ -88,13 +88,7 @@ pub trait Element:
             rsc,
             1,
         );
-        let bias = std::slice::from_raw_parts(bias, n);
-        for i in 0..m {
-            let row = std::slice::from_raw_parts_mut(c.offset(i as isize * rsc), n);
-            for (x, &b) in row.iter_mut().zip(bias) {
-                *x = *x + b;
-            }
-        }
+        crate::gemm::add_bias_rows(m, n, bias, c, rsc);
     }
 
     /// `C = A·B` handed to `consume` one block at a time ([`crate::gemm::sgemm_blocks`]

@@ -42,6 +42,7 @@
 //! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
 
+use crate::element::Element;
 use crate::simd::Path;
 
 /// What [`sgemm_blocks`] hands each block of C to: `consume(i0, j0, block, ld)`, the block's
@@ -202,12 +203,19 @@ pub unsafe fn sgemm_bias_on(
 }
 
 /// `C[i][j] ← C[i][j] + bias[j]` over a row-major `m×n` C (nothing for a null `bias`): the
-/// bias pass where the product did not add it per tile.
+/// bias pass where the product did not add it per tile (and [`Element::gemm_bias`]'s for
+/// `f64`).
 ///
 /// # Safety
 /// `c` addresses a valid `m×n` matrix with row stride `rsc` and unit column stride, and a
-/// non-null `bias` addresses `n` floats.
-unsafe fn add_bias_rows(m: usize, n: usize, bias: *const f32, c: *mut f32, rsc: isize) {
+/// non-null `bias` addresses `n` elements.
+pub(crate) unsafe fn add_bias_rows<E: Element>(
+    m: usize,
+    n: usize,
+    bias: *const E,
+    c: *mut E,
+    rsc: isize,
+) {
     if bias.is_null() {
         return;
     }
@@ -215,7 +223,7 @@ unsafe fn add_bias_rows(m: usize, n: usize, bias: *const f32, c: *mut f32, rsc: 
     for i in 0..m {
         let row = std::slice::from_raw_parts_mut(c.offset(i as isize * rsc), n);
         for (x, &b) in row.iter_mut().zip(bias) {
-            *x += b;
+            *x = *x + b;
         }
     }
 }
