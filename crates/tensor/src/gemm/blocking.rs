@@ -264,12 +264,15 @@ impl<K: Microkernel> Block<K> {
         self.kc.min(self.k - pc)
     }
 
-    /// Packing task `task` of A: PACK_PANELS panels of one k block.
+    /// Packing task `task` of A: PACK_PANELS panels of one k block, numbered down the rows
+    /// (a run of rows' k blocks, then the next run), so that on two threads, taking tasks
+    /// from either end, each packs one half of A's rows: the half it most likely wrote, as
+    /// the parallel elementwise passes give the calling thread the first half of a tensor.
     unsafe fn pack_a_task(&self, task: usize) {
-        let chunks = self.mp.div_ceil(PACK_PANELS);
-        let pc = task / chunks * self.kc;
+        let k_blocks = self.k.div_ceil(self.kc);
+        let pc = task % k_blocks * self.kc;
         let kcb = self.k_block(pc);
-        let first = (task % chunks) * PACK_PANELS;
+        let first = task / k_blocks * PACK_PANELS;
         for q in first..self.mp.min(first + PACK_PANELS) {
             let r0 = self.ic + q * K::MR;
             let src = Strided {

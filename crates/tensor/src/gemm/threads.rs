@@ -24,10 +24,10 @@ use std::sync::Arc;
 /// a hint for prefetching, never a promise.
 ///
 /// The calling thread works from the start, beside one helper job per other pool thread (see
-/// [`with_helpers`]). Packing tasks go to whichever thread asks next. Compute tasks are taken
-/// from both ends, the caller's from the front and the helpers' from the back, so on two
-/// threads each writes one contiguous run of C: the threads share C's cache lines only where
-/// the runs meet, and a late helper only takes fewer tasks.
+/// [`with_helpers`]). Both kinds of task are taken from both ends, the caller's from the front
+/// and the helpers' from the back, so on two threads each packs one contiguous run of the
+/// packing tasks and writes one contiguous run of C: the threads share C's cache lines only
+/// where the runs meet, and a late helper only takes fewer tasks.
 pub(super) fn run_tasks(
     parallel: bool,
     packs: usize,
@@ -40,15 +40,10 @@ pub(super) fn run_tasks(
         (0..computes).for_each(|j| compute(j, (j + 1 < computes).then_some(j + 1)));
         return;
     }
-    let (next_pack, packed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    // The compute tasks not yet taken, `front..back`, as `front << 32 | back`.
-    let remaining = AtomicU64::new(computes as u64);
+    let (packs_left, packed) = (Ends::new(packs), AtomicUsize::new(0));
+    let computes_left = Ends::new(computes);
     let work = |from_front: bool| {
-        loop {
-            let task = next_pack.fetch_add(1, Ordering::Relaxed);
-            if task >= packs {
-                break;
-            }
+        while let Some((task, _)) = packs_left.take(from_front) {
             pack(task);
             packed.fetch_add(1, Ordering::Release);
         }
@@ -56,7 +51,26 @@ pub(super) fn run_tasks(
         while packed.load(Ordering::Acquire) < packs {
             std::hint::spin_loop();
         }
-        let take = |range: u64| {
+        while let Some((task, next)) = computes_left.take(from_front) {
+            compute(task, next);
+        }
+    };
+    with_helpers(&|| work(false), || work(true));
+}
+
+/// The tasks `0..n` not yet taken, `front..back`, packed as `front << 32 | back` in one
+/// atomic, taken from either end.
+struct Ends(AtomicU64);
+
+impl Ends {
+    fn new(n: usize) -> Ends {
+        Ends(AtomicU64::new(n as u64))
+    }
+
+    /// Takes the first task left (`from_front`) or the last, with the one the same end
+    /// would take after it, or `None` when none is left.
+    fn take(&self, from_front: bool) -> Option<(usize, Option<usize>)> {
+        let step = |range: u64| {
             let (front, back) = (range >> 32, range & u64::from(u32::MAX));
             // `then`, not `then_some`: with nothing left `range − 1` could underflow.
             (front < back).then(|| {
@@ -67,17 +81,18 @@ pub(super) fn run_tasks(
                 }
             })
         };
-        while let Ok(range) = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take) {
-            let (front, back) = (range >> 32, range & u64::from(u32::MAX));
-            let (task, next) = if from_front {
-                (front, (front + 1 < back).then_some(front + 1))
-            } else {
-                (back - 1, (back >= front + 2).then(|| back - 2))
-            };
-            compute(task as usize, next.map(|t| t as usize));
-        }
-    };
-    with_helpers(&|| work(false), || work(true));
+        let range = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, step)
+            .ok()?;
+        let (front, back) = (range >> 32, range & u64::from(u32::MAX));
+        let (task, next) = if from_front {
+            (front, (front + 1 < back).then_some(front + 1))
+        } else {
+            (back - 1, (back >= front + 2).then(|| back - 2))
+        };
+        Some((task as usize, next.map(|t| t as usize)))
+    }
 }
 
 /// Runs `own()` on the calling thread while one rayon job per other pool thread runs
@@ -133,6 +148,66 @@ impl Drop for Gate<'_> {
                     std::hint::spin_loop();
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{run_tasks, Ends};
+
+    /// Taken alternately from the two ends, five tasks come out once each, in order from
+    /// each end, each with the task that end would take next while one is left.
+    #[test]
+    fn ends_hand_out_each_task_once_from_either_end() {
+        let ends = Ends::new(5);
+        assert_eq!(ends.take(true), Some((0, Some(1))));
+        assert_eq!(ends.take(false), Some((4, Some(3))));
+        assert_eq!(ends.take(true), Some((1, Some(2))));
+        assert_eq!(ends.take(false), Some((3, Some(2))));
+        assert_eq!(ends.take(false), Some((2, None)));
+        assert_eq!(ends.take(true), None);
+        assert_eq!(ends.take(false), None);
+        assert_eq!(Ends::new(0).take(true), None);
+    }
+
+    /// On two threads, every packing task and every compute task runs exactly once, and no
+    /// compute task starts before the last packing task has finished.
+    #[test]
+    fn every_task_runs_once_and_computing_waits_for_packing() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool of two threads");
+        for (packs, computes) in [(0, 1), (1, 0), (37, 53), (2, 2), (64, 1)] {
+            let packed: Vec<AtomicUsize> = (0..packs).map(|_| AtomicUsize::new(0)).collect();
+            let computed: Vec<AtomicUsize> = (0..computes).map(|_| AtomicUsize::new(0)).collect();
+            let done = AtomicUsize::new(0);
+            pool.install(|| {
+                run_tasks(
+                    true,
+                    packs,
+                    computes,
+                    |i| {
+                        packed[i].fetch_add(1, Ordering::Relaxed);
+                        done.fetch_add(1, Ordering::Release);
+                    },
+                    |j, _| {
+                        assert_eq!(
+                            done.load(Ordering::Acquire),
+                            packs,
+                            "compute before packing"
+                        );
+                        computed[j].fetch_add(1, Ordering::Relaxed);
+                    },
+                )
+            });
+            let once =
+                |counts: &[AtomicUsize]| counts.iter().all(|c| c.load(Ordering::Relaxed) == 1);
+            assert!(once(&packed), "{packs} packing tasks");
+            assert!(once(&computed), "{computes} compute tasks");
         }
     }
 }
