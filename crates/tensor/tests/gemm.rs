@@ -4,6 +4,9 @@
 //! must not be read), `k = 0`; and, per path, bit-identical results on 1 and 2 rayon
 //! threads, nested calls and calls from outside the pool included.
 
+mod common;
+
+use common::product;
 use gantry_tensor::gemm::{naive::sgemm_naive, sgemm_on};
 use gantry_tensor::simd::{self, Path};
 use rand::{Rng, SeedableRng};
@@ -306,47 +309,6 @@ fn product_on(
     transposed: (bool, bool),
 ) -> Vec<f32> {
     pool(threads).install(|| product(path, shape, (a, b), transposed))
-}
-
-/// `C = A·B` on `path` and the calling thread's rayon pool, A and B row-major (`false`) or
-/// read through transposed views; C starts as NaN (β = 0: it must not be read).
-fn product(
-    path: Path,
-    (m, k, n): (usize, usize, usize),
-    (a, b): (&[f32], &[f32]),
-    (transposed_a, transposed_b): (bool, bool),
-) -> Vec<f32> {
-    let (rsa, csa) = if transposed_a {
-        (1, m as isize)
-    } else {
-        (k as isize, 1)
-    };
-    let (rsb, csb) = if transposed_b {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
-    let mut c = vec![f32::NAN; m * n];
-    unsafe {
-        sgemm_on(
-            path,
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
-    c
 }
 
 /// Whether two results are equal bit for bit.

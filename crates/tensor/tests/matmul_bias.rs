@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{assert_bits_eq, on_threads, panic_message, randn};
-use gantry_tensor::gemm::{naive::sgemm_naive, sgemm_bias_on, sgemm_on};
+use common::{assert_bits_eq, on_threads, panic_message, product, randn, strides};
+use gantry_tensor::gemm::{naive::sgemm_naive, sgemm_bias_on};
 use gantry_tensor::simd::{self, Path};
 use gantry_tensor::Tensor;
 use rand::{Rng, SeedableRng};
@@ -46,8 +46,7 @@ fn operands((m, k, n, transposed): (usize, usize, usize, bool), seed: u64) -> Op
         uniform(k * n, &mut rng),
         uniform(n, &mut rng),
     );
-    let (rsb, csb) = if transposed { (1, k) } else { (n, 1) };
-    (a, b, [k as isize, 1, rsb as isize, csb as isize], bias)
+    (a, b, strides((m, k, n), (false, transposed)), bias)
 }
 
 /// `sgemm_bias_on(path)` into a NaN-filled C (so nothing may be read from it).
@@ -69,28 +68,13 @@ fn fused(path: Path, (m, k, n): (usize, usize, usize), ops: &Operands) -> Vec<f3
 }
 
 /// `sgemm_on(path)` (α = 1, β = 0), then `C[i][j] + bias[j]` written out here.
-fn separate(path: Path, (m, k, n): (usize, usize, usize), ops: &Operands) -> Vec<f32> {
-    let (a, b, [rsa, csa, rsb, csb], bias) = ops;
-    let mut c = vec![f32::NAN; m * n];
-    unsafe {
-        sgemm_on(
-            path,
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            *rsa,
-            *csa,
-            b.as_ptr(),
-            *rsb,
-            *csb,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+fn separate(
+    path: Path,
+    (m, k, n, transposed): (usize, usize, usize, bool),
+    ops: &Operands,
+) -> Vec<f32> {
+    let (a, b, _, bias) = ops;
+    let mut c = product(path, (m, k, n), (a, b), (false, transposed));
     for (i, x) in c.iter_mut().enumerate() {
         *x += bias[i % n];
     }
@@ -103,7 +87,7 @@ fn sgemm_bias_has_the_bits_of_sgemm_then_the_bias_on_every_path() {
         let (m, k, n, _) = shape;
         let ops = operands(shape, s as u64);
         for path in simd::supported() {
-            let want = separate(path, (m, k, n), &ops);
+            let want = separate(path, shape, &ops);
             for threads in [1, 2] {
                 let got = on_threads(threads, || fused(path, (m, k, n), &ops));
                 if let Some(i) = (0..m * n).find(|&i| got[i].to_bits() != want[i].to_bits()) {

@@ -3,6 +3,8 @@
 // Each test binary includes this module and uses only part of it.
 #![allow(dead_code)]
 
+use gantry_tensor::gemm::sgemm_on;
+use gantry_tensor::simd::Path;
 use gantry_tensor::{Element, Tensor, Window2d};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -115,6 +117,57 @@ pub fn inner<E: Element>(x: &Tensor<E>, y: &Tensor<E>) -> (f64, f64) {
     let (xv, yv) = (values(x), values(y));
     let products = xv.iter().zip(&yv).map(|(p, q)| p * q);
     (products.clone().sum(), products.map(f64::abs).sum())
+}
+
+/// The strides `[rsa, csa, rsb, csb]` of A (`m×k`) and B (`k×n`), each stored row-major
+/// (`false`) or read through a transposed view of a row-major matrix (`true`).
+pub fn strides(
+    (m, k, n): (usize, usize, usize),
+    (transposed_a, transposed_b): (bool, bool),
+) -> [isize; 4] {
+    let (rsa, csa) = if transposed_a {
+        (1, m as isize)
+    } else {
+        (k as isize, 1)
+    };
+    let (rsb, csb) = if transposed_b {
+        (1, k as isize)
+    } else {
+        (n as isize, 1)
+    };
+    [rsa, csa, rsb, csb]
+}
+
+/// `C = A·B` on `path` and the calling thread's rayon pool, A and B laid out as
+/// [`strides`] says; C starts as NaN (β = 0: it must not be read).
+pub fn product(
+    path: Path,
+    (m, k, n): (usize, usize, usize),
+    (a, b): (&[f32], &[f32]),
+    transposed: (bool, bool),
+) -> Vec<f32> {
+    let [rsa, csa, rsb, csb] = strides((m, k, n), transposed);
+    let mut c = vec![f32::NAN; m * n];
+    unsafe {
+        sgemm_on(
+            path,
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+    c
 }
 
 /// Runs `f` inside a rayon pool of `threads` threads.
