@@ -321,6 +321,11 @@ fn bench_prints_one_json_line() {
         "{v}"
     );
     assert!(v["sgemm_gflops"].as_f64().is_some_and(|r| r > 0.0), "{v}");
+    // The FMA peak: a rate on a vector path, null on the scalar one.
+    match v["simd"].as_str() {
+        Some("scalar") => assert!(v["fma_gflops"].is_null(), "{v}"),
+        _ => assert!(v["fma_gflops"].as_f64().is_some_and(|r| r > 0.0), "{v}"),
+    }
 }
 
 /// dcgan-wgangp after dcgan-sn-hinge in one process, as `gantry bench` runs them: with the

@@ -5,7 +5,8 @@
 //! `scalar`; `GANTRY_SIMD` forces one), `flop_per_iter` (the matrix products of one iteration, counted by
 //! [`matmul_flops`]), `gflops` (achieved at the median time), `sgemm_gflops` (this
 //! machine's GEMM on a square-ish product, on the `simd` path, measured once per run: the
-//! roofline),
+//! roofline), `fma_gflops` (the CPU's arithmetic peak on that path and threads, measured once
+//! per run by [`peak::fma_gflops`]; `null` on the scalar path),
 //! `ms_first_tenth` / `ms_last_tenth` (median times of the first and last tenth of the
 //! timed iterations: equal when time per iteration stays flat), `page_faults_per_iter`
 //! (minor page faults per timed iteration: 0 once the allocator reuses the memory freed by
@@ -19,7 +20,7 @@
 use std::time::Instant;
 
 use gantry::gan::train::workloads::{trainer, NAMES};
-use gantry::tensor::{matmul_flops, simd, Tensor};
+use gantry::tensor::{matmul_flops, peak, simd, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -41,8 +42,10 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
         }
     }
     simd::requested()?;
-    let path = simd::path().name();
+    let path = simd::path();
     let roofline = sgemm_gflops();
+    let fma_peak = peak::fma_gflops(path).map_or("null".to_string(), |r| format!("{r:.1}"));
+    let path = path.name();
     for name in names {
         let mut t = trainer(name).expect("checked above");
         let started = Instant::now();
@@ -77,7 +80,7 @@ pub fn bench(which: &str, iters: usize, warmup: usize) -> Result<(), String> {
         let peer = concat!("gantry-", env!("CARGO_PKG_VERSION"));
         let rss = peak_rss_mb().map_or("null".to_string(), |mb| format!("{mb:.1}"));
         println!(
-            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "simd": "{path}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "page_faults_per_iter": {faults}, "peak_rss_mb": {rss}}}"#
+            r#"{{"peer": "{peer}", "threads": {threads}, "workload": "{name}", "simd": "{path}", "ms_per_iter": {median:.3}, "n": {iters}, "flop_per_iter": {flop_per_iter}, "gflops": {gflops:.1}, "sgemm_gflops": {roofline:.1}, "fma_gflops": {fma_peak}, "ms_first_tenth": {first:.3}, "ms_last_tenth": {last:.3}, "page_faults_per_iter": {faults}, "peak_rss_mb": {rss}}}"#
         );
     }
     Ok(())
