@@ -19,7 +19,11 @@ threads (ratios of the medians), the median of the 2-thread ratios round by roun
 pair seconds apart, so the machine's drift between rounds cancels), and last the ceiling of
 that ratio on 2 threads: PyTorch ms / the ms a step would take if all of it ran at gantry's
 roofline (flop_per_iter at the median sgemm_gflops), i.e. the ratio a step that is nothing
-but matrix products at full speed would reach.
+but matrix products at full speed would reach. The last column puts both peers' 2-thread
+steps against the CPU's arithmetic peak on that path (gantry's fma_gflops): the step's
+matrix-product flops (flop_per_iter, the same for both peers) over its median time, as a
+share of the peak, gantry's / PyTorch's; PyTorch ÷ gantry is their quotient. Files from
+before fma_gflops existed show "-" there.
 """
 import argparse, json, os, statistics, subprocess, sys
 
@@ -71,15 +75,16 @@ def load(files):
 def table(rows, paths):
     def values(path, peer, workload, threads, key="ms_per_iter"):
         return {x["round"]: x[key] for x in rows if x["path"] == path and x["peer"].startswith(peer)
-                and x["workload"] == workload and x["threads"] == threads}
+                and x["workload"] == workload and x["threads"] == threads and x.get(key) is not None}
 
     def median(*args, **kw):
         v = values(*args, **kw)
         return statistics.median(v.values()) if v else None
 
     print("| workload | path | PyTorch 1 → 2 threads, ms | speed-up | gantry 1 → 2 threads, ms | speed-up "
-          "| PyTorch ÷ gantry, 1 thread | 2 threads | 2 threads, pair by pair | ceiling, 2 threads |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| PyTorch ÷ gantry, 1 thread | 2 threads | 2 threads, pair by pair | ceiling, 2 threads "
+          "| share of FMA peak, 2 threads: gantry / PyTorch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for w in WORKLOADS:
         for path in paths:
             t1, t2 = median(path, "pytorch", w, 1), median(path, "pytorch", w, 2)
@@ -88,9 +93,13 @@ def table(rows, paths):
                 continue
             torch2, ours2 = values(path, "pytorch", w, 2), values(path, "gantry", w, 2)
             pairs = statistics.median(torch2[r] / ours2[r] for r in torch2 if r in ours2)
-            roofline_ms = median(path, "gantry", w, 2, "flop_per_iter") / median(path, "gantry", w, 2, "sgemm_gflops") / 1e6
+            flop = median(path, "gantry", w, 2, "flop_per_iter")
+            roofline_ms = flop / median(path, "gantry", w, 2, "sgemm_gflops") / 1e6
+            peak = median(path, "gantry", w, 2, "fma_gflops")
+            share = "-" if peak is None else \
+                f"{flop / (g2 * 1e6) / peak:.0%} / {flop / (t2 * 1e6) / peak:.0%}"
             print(f"| {w} | {path} | {t1:.1f} → {t2:.1f} | {t1 / t2:.2f} | {g1:.1f} → {g2:.1f} | {g1 / g2:.2f} "
-                  f"| {t1 / g1:.2f} | {t2 / g2:.2f} | {pairs:.2f} | {t2 / roofline_ms:.2f} |")
+                  f"| {t1 / g1:.2f} | {t2 / g2:.2f} | {pairs:.2f} | {t2 / roofline_ms:.2f} | {share} |")
 
 
 def main():
