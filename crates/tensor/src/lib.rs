@@ -18,7 +18,8 @@
 //!    norm's per-channel affine map).
 //! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs, and [`matmul_fold`],
 //!    the two fused for a transposed convolution; [`parallel`]: when
-//!    work leaves the calling thread; [`peak`]: the CPU's FMA rate, which no kernel beats.
+//!    work leaves the calling thread; [`gemm::peak`]: the CPU's FMA rate, which no kernel
+//!    beats.
 //! 6. [`linalg`]: the symmetric eigendecomposition (Jacobi) for small `f64` matrices;
 //!    [`index_rows`]: rows picked by label (embedding lookups) and their adjoint.
 //!
@@ -53,7 +54,6 @@ pub mod matmul;
 pub mod matmul_bias;
 pub mod matmul_fold;
 pub mod parallel;
-pub mod peak;
 pub mod random;
 pub mod reduce;
 pub mod shape;

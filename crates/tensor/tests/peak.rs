@@ -1,6 +1,6 @@
 //! The FMA peak measurement: its chains do exactly the work it counts.
 
-use gantry_tensor::peak::{chains, fma_gflops, start, CHAINS};
+use gantry_tensor::gemm::peak::{chains, fma_gflops, start, CHAINS};
 use gantry_tensor::simd::{self, Path};
 
 /// Each vector chain ends where the same number of scalar fused multiply-adds, written out

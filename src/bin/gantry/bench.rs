@@ -20,7 +20,8 @@
 use std::time::Instant;
 
 use gantry::gan::train::workloads::{trainer, NAMES};
-use gantry::tensor::{matmul_flops, peak, simd, Tensor};
+use gantry::tensor::gemm::peak;
+use gantry::tensor::{matmul_flops, simd, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 

@@ -38,6 +38,8 @@
 //!    `fold(A·B)` without storing `A·B`.
 //! 10. `bias`: the epilogue of [`sgemm_bias`], a linear layer's `x·Wᵀ + b`, which adds the
 //!     bias row to each tile of C as soon as it is finished.
+//! 11. [`peak`]: the CPU's FMA peak on a path, the scale for the GEMM's rate (written over
+//!     `lanes`).
 //!
 //! The [`Path`] ([`crate::simd::path`], `GANTRY_SIMD`) chooses the kernel: on the `scalar`
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
@@ -72,6 +74,7 @@ mod operands;
 mod pack;
 #[cfg(target_arch = "x86_64")]
 mod pack_avx2;
+pub mod peak;
 #[cfg(target_arch = "x86_64")]
 mod small_k;
 #[cfg(target_arch = "x86_64")]
