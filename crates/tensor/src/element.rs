@@ -119,6 +119,20 @@ pub trait Element:
         crate::gather::gather_sum(src, idx, dst)
     }
 
+    /// One plane of fold for the doubling window ([`crate::doubling`]): `dst`, a
+    /// `2ih × 2iw` plane, from `src`, whose tap `t` row starts at `t·tap_stride`, with the
+    /// bits of [`Element::gather_sum`] over the same sources. `false` (nothing written)
+    /// where this type and path have no such kernel, and the caller gathers.
+    fn fold_doubling(
+        src: &[Self],
+        tap_stride: usize,
+        grid: [usize; 2],
+        dst: &mut [MaybeUninit<Self>],
+    ) -> bool {
+        let _ = (src, tap_stride, grid, dst);
+        false
+    }
+
     /// `dst[i] = tanh(src[i])` over slices of equal length: libm's `tanh` by default; for
     /// `f32`, the vectorized [`crate::tanh`] (within 1 ulp of the correctly rounded result).
     fn tanh_slice(src: &[Self], dst: &mut [MaybeUninit<Self>]) {
@@ -204,6 +218,25 @@ impl Element for f32 {
             return unsafe { crate::gather::avx2::gather_sum(src, idx, dst) };
         }
         crate::gather::gather_sum(src, idx, dst)
+    }
+
+    fn fold_doubling(
+        src: &[f32],
+        tap_stride: usize,
+        [ih, iw]: [usize; 2],
+        dst: &mut [MaybeUninit<f32>],
+    ) -> bool {
+        // The AVX-512 path keeps its 16-lane gathers, measured there; this kernel is the
+        // AVX2 path's.
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::path() == crate::simd::Path::Avx2 {
+            assert!(src.len() >= 15 * tap_stride + ih * iw && dst.len() == 4 * ih * iw);
+            // SAFETY: AVX2 is present and the lengths were checked.
+            unsafe { crate::doubling::avx2::fold_plane(src, tap_stride, [ih, iw], dst) };
+            return true;
+        }
+        let _ = (src, tap_stride, ih, iw, dst);
+        false
     }
 
     fn tanh_slice(src: &[f32], dst: &mut [MaybeUninit<f32>]) {

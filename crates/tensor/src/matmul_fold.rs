@@ -92,7 +92,7 @@ impl<E: Element> Tensor<E> {
                             plane,
                         )
                     };
-                    E::gather_sum(&block[first..first + sources.span], &sources.idx, plane_out);
+                    sources.fold_plane(&block[first..], plane_out);
                 }
             }
         };

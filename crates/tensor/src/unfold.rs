@@ -120,6 +120,8 @@ pub(crate) struct TapOffsets {
     taps: usize,
     positions: usize,
     pixels: usize,
+    /// The positions' grid if the window doubles the image ([`crate::doubling`]).
+    doubling: Option<[usize; 2]>,
 }
 
 impl TapOffsets {
@@ -149,6 +151,7 @@ impl TapOffsets {
             taps: win.kernel[0] * win.kernel[1],
             positions: oh * ow,
             pixels,
+            doubling: crate::doubling::grid(win, [h, w], [oh, ow]),
         }
     }
 
@@ -188,15 +191,37 @@ impl TapOffsets {
                 *slot += 1;
             }
         }
-        Some(PixelSources { idx, span })
+        Some(PixelSources {
+            idx,
+            span,
+            tap_stride,
+            doubling: self.doubling,
+        })
     }
 }
 
 /// For every pixel of a plane, the column entries that fold adds onto it (see
 /// [`TapOffsets::sources`]), and how far past the plane's first row they reach.
 pub(crate) struct PixelSources {
-    pub(crate) idx: Vec<u32>,
+    idx: Vec<u32>,
     pub(crate) span: usize,
+    tap_stride: usize,
+    doubling: Option<[usize; 2]>,
+}
+
+impl PixelSources {
+    /// One plane of fold: `dst[q]` = the sum of pixel `q`'s sources in `src`, which starts
+    /// at the first tap's row of the plane's (image, channel). The doubling window takes
+    /// [`Element::fold_doubling`] where the path has it, any other the gathers.
+    pub(crate) fn fold_plane<E: Element>(&self, src: &[E], dst: &mut [MaybeUninit<E>]) {
+        let src = &src[..self.span];
+        let doubled = self
+            .doubling
+            .is_some_and(|grid| E::fold_doubling(src, self.tap_stride, grid, dst));
+        if !doubled {
+            E::gather_sum(src, &self.idx, dst);
+        }
+    }
 }
 
 /// Channels from which batched unfold is split into whole channels (fewer would leave a
@@ -389,7 +414,7 @@ impl<E: Element> Tensor<E> {
                             prefetch(&src[next + t * tap_stride..next + t * tap_stride + l]);
                         }
                     }
-                    E::gather_sum(&src[first..first + sources.span], &sources.idx, dst);
+                    sources.fold_plane(&src[first..], dst);
                 }
             },
         );
