@@ -248,6 +248,7 @@ fn fashion_mnist_from_a_folder_prefers_its_training_split() {
     );
     assert!(text.contains("t10k-images-idx3-ubyte.gz"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&empty).unwrap();
 }
 
 #[test]

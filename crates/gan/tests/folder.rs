@@ -303,16 +303,20 @@ fn images_beside_class_folders_are_an_error_naming_the_folder() {
 
 #[test]
 fn a_missing_path_is_an_error_naming_it() {
-    let dir = temp_dir("missing").join("not-there");
+    let parent = temp_dir("missing");
+    let dir = parent.join("not-there");
     let text = error(ImageFolder::load(&dir, 4, 1));
     assert!(
         text.starts_with(&format!("{}: cannot read", dir.display())),
         "{text}"
     );
-    let file = temp_dir("file").join("x.png");
+    let holder = temp_dir("file");
+    let file = holder.join("x.png");
     grey(&file, &ramp(4, 0));
     let text = error(ImageFolder::load(&file, 4, 1));
     assert_eq!(text, format!("{}: is not a folder", file.display()));
+    std::fs::remove_dir_all(&parent).unwrap();
+    std::fs::remove_dir_all(&holder).unwrap();
 }
 
 #[test]
