@@ -42,7 +42,7 @@
 
 pub mod alloc;
 pub mod channel;
-pub(crate) mod doubling;
+pub mod doubling;
 pub mod element;
 pub mod elementwise;
 pub mod error;
