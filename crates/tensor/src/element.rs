@@ -226,8 +226,8 @@ impl Element for f32 {
         [ih, iw]: [usize; 2],
         dst: &mut [MaybeUninit<f32>],
     ) -> bool {
-        // The AVX-512 path keeps its 16-lane gathers, measured there; this kernel is the
-        // AVX2 path's.
+        // The AVX2 path's kernel; the AVX-512 path keeps its 16-lane gathers (this kernel was
+        // measured on an AVX2-only CPU, none with AVX-512).
         #[cfg(target_arch = "x86_64")]
         if crate::simd::path() == crate::simd::Path::Avx2 {
             assert!(src.len() >= 15 * tap_stride + ih * iw && dst.len() == 4 * ih * iw);

@@ -17,7 +17,8 @@
 //! 4. [`elementwise`], [`reduce`], [`layout`]: the everyday kernels ([`channel`]: batch
 //!    norm's per-channel affine map).
 //! 5. [`matmul`] and [`unfold`]: the two kernels that carry the FLOPs, and [`matmul_fold`],
-//!    the two fused for a transposed convolution; [`parallel`]: when
+//!    the two fused for a transposed convolution ([`doubling`]: DCGAN's stride-2 fold from
+//!    contiguous runs); [`parallel`]: when
 //!    work leaves the calling thread; [`gemm::peak`]: the CPU's FMA rate, which no kernel
 //!    beats.
 //! 6. [`linalg`]: the symmetric eigendecomposition (Jacobi) for small `f64` matrices;

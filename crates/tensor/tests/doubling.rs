@@ -7,10 +7,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{assert_bits_eq, for_each_tap, on_threads, randn};
-use gantry_tensor::simd::Path;
+use common::{assert_bits_eq, for_each_tap, on_every_path, on_threads, randn};
 use gantry_tensor::{ColumnLayout, Tensor, Window2d};
 
 /// Position grids `[ih, iw]` (the image is `2ih × 2iw`): one position, rows shorter than,
@@ -80,38 +77,11 @@ fn check_every_grid() {
     }
 }
 
-/// Marks a child process of [`every_path_unfolds_and_folds_the_doubling_window_exactly`].
-const CHILD: &str = "GANTRY_TENSOR_DOUBLING_CHILD";
-
-/// The SIMD path is chosen once per process, so each path runs in a child process (this test
-/// binary again, with `GANTRY_SIMD` set).
+/// Each path in a child process (the path is chosen once per process).
 #[test]
 fn every_path_unfolds_and_folds_the_doubling_window_exactly() {
-    let name = "every_path_unfolds_and_folds_the_doubling_window_exactly";
-    if std::env::var_os(CHILD).is_some() {
-        check_every_grid();
-        return;
-    }
-    for path in [Path::Avx512, Path::Avx2, Path::Scalar] {
-        if !path.is_supported() {
-            println!(
-                "skipping the {} path: this CPU does not have it",
-                path.name()
-            );
-            continue;
-        }
-        let out = Command::new(std::env::current_exe().expect("test binary path"))
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .env("GANTRY_SIMD", path.name())
-            .output()
-            .expect("the test binary runs");
-        assert!(
-            out.status.success(),
-            "{} path: {}{}",
-            path.name(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    on_every_path(
+        "every_path_unfolds_and_folds_the_doubling_window_exactly",
+        check_every_grid,
+    );
 }

@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{assert_bits_eq, assert_within, for_each_tap, grid, on_threads, randn, values};
-use gantry_tensor::simd::Path;
+use common::{
+    assert_bits_eq, assert_within, for_each_tap, grid, on_every_path, on_threads, randn, values,
+};
 use gantry_tensor::{ColumnLayout, Tensor, Window2d};
 
 /// (images N, channels C, image size, window, inner dimension K).
@@ -92,17 +91,12 @@ fn shapes_that_are_not_batched_columns_are_errors() {
     assert!(err.to_string().contains("matmul"), "{err}");
 }
 
-/// Marks a child process of [`every_path_has_the_bits_of_matmul_then_fold`].
-const CHILD: &str = "GANTRY_TENSOR_MATMUL_FOLD_CHILD";
-
-/// The SIMD path is chosen once per process, so each path runs in a child process (this
-/// test binary again, with `GANTRY_SIMD` set), which compares, on 1 and 2 threads, the fused
-/// product with `matmul` then `fold_as`: each takes the packed GEMM on these shapes, so the
-/// bits must agree.
+/// On every SIMD path (each in a child process: the path is chosen once per process), on 1
+/// and 2 threads, the fused product against `matmul` then `fold_as`: each takes the packed
+/// GEMM on these shapes, so the bits must agree.
 #[test]
 fn every_path_has_the_bits_of_matmul_then_fold() {
-    let name = "every_path_has_the_bits_of_matmul_then_fold";
-    if std::env::var_os(CHILD).is_some() {
+    on_every_path("every_path_has_the_bits_of_matmul_then_fold", || {
         for (s, case) in cases().into_iter().take(3).enumerate() {
             let (_, _, size, win, _) = case;
             let (a, b) = operands(case, 10 + s as u64);
@@ -114,28 +108,5 @@ fn every_path_has_the_bits_of_matmul_then_fold() {
                 assert_bits_eq(&got, &want, &format!("case {s}, {threads} thread(s)"));
             }
         }
-        return;
-    }
-    for path in [Path::Avx512, Path::Avx2, Path::Scalar] {
-        if !path.is_supported() {
-            println!(
-                "skipping the {} path: this CPU does not have it",
-                path.name()
-            );
-            continue;
-        }
-        let out = Command::new(std::env::current_exe().expect("test binary path"))
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .env("GANTRY_SIMD", path.name())
-            .output()
-            .expect("the test binary runs");
-        assert!(
-            out.status.success(),
-            "{} path: {}{}",
-            path.name(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    });
 }

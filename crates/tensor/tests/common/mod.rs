@@ -170,6 +170,42 @@ pub fn product(
     c
 }
 
+/// Marks a child process of [`on_every_path`].
+const PATH_CHILD: &str = "GANTRY_TENSOR_PATH_CHILD";
+
+/// Runs `check` on every SIMD path the CPU has. The path is chosen once per process, so each
+/// runs in a child process: this test binary again, running only the test `name`, with
+/// `GANTRY_SIMD` set; `check` runs in the child. Paths the CPU lacks are skipped with a
+/// printed reason.
+pub fn on_every_path(name: &str, check: impl FnOnce()) {
+    if std::env::var_os(PATH_CHILD).is_some() {
+        check();
+        return;
+    }
+    for path in [Path::Avx512, Path::Avx2, Path::Scalar] {
+        if !path.is_supported() {
+            println!(
+                "skipping the {} path: this CPU does not have it",
+                path.name()
+            );
+            continue;
+        }
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary path"))
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(PATH_CHILD, "1")
+            .env("GANTRY_SIMD", path.name())
+            .output()
+            .expect("the test binary runs");
+        assert!(
+            out.status.success(),
+            "{} path: {}{}",
+            path.name(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// Runs `f` inside a rayon pool of `threads` threads.
 pub fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()
