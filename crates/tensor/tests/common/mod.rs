@@ -175,11 +175,14 @@ const PATH_CHILD: &str = "GANTRY_TENSOR_PATH_CHILD";
 
 /// Runs `check` on every SIMD path the CPU has. The path is chosen once per process, so each
 /// runs in a child process: this test binary again, running only the test `name`, with
-/// `GANTRY_SIMD` set; `check` runs in the child. Paths the CPU lacks are skipped with a
-/// printed reason.
+/// `GANTRY_SIMD` set; `check` runs in the child, which then prints that it ran (so a `name`
+/// that matches no test fails instead of passing with nothing checked). Paths the CPU lacks
+/// are skipped with a printed reason.
 pub fn on_every_path(name: &str, check: impl FnOnce()) {
+    let done = format!("{PATH_CHILD}: {name} checked");
     if std::env::var_os(PATH_CHILD).is_some() {
         check();
+        println!("{done}");
         return;
     }
     for path in [Path::Avx512, Path::Avx2, Path::Scalar] {
@@ -196,11 +199,11 @@ pub fn on_every_path(name: &str, check: impl FnOnce()) {
             .env("GANTRY_SIMD", path.name())
             .output()
             .expect("the test binary runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            out.status.success(),
-            "{} path: {}{}",
+            out.status.success() && stdout.contains(&done),
+            "{} path: {stdout}{}",
             path.name(),
-            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
     }
