@@ -204,7 +204,7 @@ impl TapOffsets {
 /// [`TapOffsets::sources`]), and how far past the plane's first row they reach.
 pub(crate) struct PixelSources {
     idx: Vec<u32>,
-    pub(crate) span: usize,
+    span: usize,
     tap_stride: usize,
     doubling: Option<[usize; 2]>,
 }

@@ -55,19 +55,20 @@ fn check_every_grid() {
             });
             let unfolded = Tensor::from_vec(unfolded, &cols_shape);
             let folded = Tensor::from_vec(folded, &image);
+            let (unfolded_batched, cols_batched) = (batched(&unfolded), batched(&cols));
             let what = format!("grid {ih}x{iw}, {c} channel(s)");
             for threads in [1, 2] {
                 on_threads(threads, || {
                     assert_bits_eq(&x.unfold(&win), &unfolded, &format!("unfold, {what}"));
                     assert_bits_eq(
                         &x.unfold_as(&win, ColumnLayout::Batched),
-                        &batched(&unfolded),
+                        &unfolded_batched,
                         &format!("batched unfold, {what}"),
                     );
                     let size = [2 * ih, 2 * iw];
                     assert_bits_eq(&cols.fold(size, &win), &folded, &format!("fold, {what}"));
                     assert_bits_eq(
-                        &batched(&cols).fold_as(size, &win, ColumnLayout::Batched),
+                        &cols_batched.fold_as(size, &win, ColumnLayout::Batched),
                         &folded,
                         &format!("batched fold, {what}"),
                     );
