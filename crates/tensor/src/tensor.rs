@@ -148,35 +148,36 @@ impl<E: Element> Tensor<E> {
     }
 
     /// A row-major copy of a view whose last axis has unit stride (a permutation that keeps
-    /// the last axis, such as `[O, N, L] → [N, O, L]`, or a slice): each row of the last
-    /// axis is copied whole, and large copies split their rows over threads in fixed-size
-    /// chunks. `None` for any other layout.
+    /// the last axis, such as `[O, N, L] → [N, O, L]`, or a slice): each row is copied whole,
+    /// and large copies split their rows over threads in fixed-size chunks. A row is the last
+    /// axis together with every axis before it laid out contiguously with it (`[oh, ow]` of
+    /// a permuted `[O, N, oh, ow]` is one row of `oh·ow`), so short axes do not make short
+    /// copies. `None` for any other layout.
     fn row_copy(&self) -> Option<Self> {
         let (shape, strides) = (self.shape(), self.data.strides());
-        let (&row, outer) = shape.split_last()?;
-        if strides.last() != Some(&1) || row == 0 || self.is_empty() {
+        if strides.last() != Some(&1) || self.is_empty() {
             return None;
         }
-        let base = SendPtr(self.data.as_ptr());
-        // The start of row `r` (a row-major index over the outer axes).
-        let start = |mut r: usize| {
-            let mut offset = 0isize;
-            for (&len, &stride) in outer.iter().zip(strides).rev() {
-                offset += (r % len) as isize * stride;
-                r /= len;
-            }
-            offset
+        let mut outer = shape.len() - 1;
+        let mut row = shape[outer];
+        while outer > 0 && strides[outer - 1] == row as isize {
+            outer -= 1;
+            row *= shape[outer];
+        }
+        let rows = RowStarts {
+            shape: &shape[..outer],
+            strides: &strides[..outer],
         };
+        let base = SendPtr(self.data.as_ptr());
         let rows_per_chunk = (PARALLEL_MIN_LEN / 4 / row).max(1);
         let out = filled(self.len(), rows_per_chunk * row, |first, dst| {
-            for (i, d) in dst.chunks_mut(row).enumerate() {
-                // SAFETY: `start` is the offset of a row of this view, whose `row`
-                // elements at unit stride lie inside the view's storage.
-                let src = unsafe {
-                    std::slice::from_raw_parts(base.get().offset(start(first / row + i)), row)
-                };
-                for (d, &v) in d.iter_mut().zip(src) {
-                    d.write(v);
+            let starts = rows.from(first / row);
+            for (d, start) in dst.chunks_mut(row).zip(starts) {
+                // SAFETY: `start` is the offset of a row of this view, whose `row` elements
+                // at unit stride lie inside the view's storage; `d` holds `row` elements.
+                unsafe {
+                    let src = base.get().offset(start);
+                    std::ptr::copy_nonoverlapping(src, d.as_mut_ptr().cast::<E>(), row);
                 }
             }
         });
@@ -287,6 +288,45 @@ pub fn squared_sum<E: Element>(s: &[E]) -> f64 {
         }
     }
     lanes.iter().sum::<f64>() + chunks.remainder().iter().map(square).sum::<f64>()
+}
+
+/// The storage offsets of the rows of a view, in row-major order over its outer axes
+/// (`shape`, with `strides` in elements).
+#[derive(Clone, Copy)]
+struct RowStarts<'a> {
+    shape: &'a [usize],
+    strides: &'a [isize],
+}
+
+impl<'a> RowStarts<'a> {
+    /// The offsets of rows `first..`: the first found by dividing `first` into an index per
+    /// axis, each later one by stepping that index on, the last axis fastest (an odometer).
+    fn from(self, first: usize) -> impl Iterator<Item = isize> + 'a {
+        let mut index = vec![0; self.shape.len()];
+        let mut rest = first;
+        for (i, &len) in index.iter_mut().zip(self.shape).rev() {
+            *i = rest % len;
+            rest /= len;
+        }
+        let mut offset: isize = index
+            .iter()
+            .zip(self.strides)
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
+        std::iter::from_fn(move || {
+            let current = offset;
+            for ((i, &len), &stride) in index.iter_mut().zip(self.shape).zip(self.strides).rev() {
+                *i += 1;
+                offset += stride;
+                if *i < len {
+                    break;
+                }
+                *i = 0;
+                offset -= len as isize * stride;
+            }
+            Some(current)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -96,6 +96,45 @@ fn narrow_every_axis_f64() {
     narrow_every_axis::<f64>();
 }
 
+/// `contiguous` of views whose last axes keep unit stride (copied row by row, the rows
+/// spanning every trailing axis laid out contiguously): a convolution's `[N, O, oh, ow]` seen
+/// channels-major, a slice across the middle of the rows, a slice of the last axis (rows
+/// that cannot merge), a length-1 axis; small, and large enough to be split over threads.
+fn contiguous_copies_row_by_row<E: Element>() {
+    for (shape, seed) in [([3, 5, 2, 3], 1), ([64, 32, 7, 7], 2), ([2, 9, 1, 6], 3)] {
+        let x = randn::<E>(&shape, seed);
+        let [a, b, h, w] = shape;
+        let p = x.permute(&[1, 0, 2, 3]);
+        let want = gather(&x, &[b, a, h, w], |i| vec![i[1], i[0], i[2], i[3]]);
+        assert_eq!(values(&p.contiguous()), want, "{shape:?} channels-major");
+        assert!(p.contiguous().is_contiguous());
+        // Rows from the middle of each image: the kept rows are still contiguous per image.
+        let mid = p.narrow(2, h / 2, h - h / 2);
+        let want = gather(&x, &[b, a, h - h / 2, w], |i| {
+            vec![i[1], i[0], i[2] + h / 2, i[3]]
+        });
+        assert_eq!(values(&mid.contiguous()), want, "{shape:?} narrowed rows");
+        // A slice of the last axis: rows of w − 1 that are not contiguous with each other.
+        let cols = p.narrow(3, 1, w - 1);
+        let want = gather(&x, &[b, a, h, w - 1], |i| vec![i[1], i[0], i[2], i[3] + 1]);
+        assert_eq!(
+            values(&cols.contiguous()),
+            want,
+            "{shape:?} narrowed columns"
+        );
+    }
+}
+
+#[test]
+fn contiguous_copies_row_by_row_f32() {
+    contiguous_copies_row_by_row::<f32>();
+}
+
+#[test]
+fn contiguous_copies_row_by_row_f64() {
+    contiguous_copies_row_by_row::<f64>();
+}
+
 fn reshape_keeps_row_major_order<E: Element>() {
     let x = randn::<E>(&[7, 33], 3);
     assert_eq!(values(&x.reshape(&[33, 7])), values(&x));
