@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{assert_bits_eq, on_threads, randn, values};
+use common::{assert_bits_eq, on_threads, randn, rerun_test, values};
 use gantry_tensor::{Tensor, Window2d};
 
 /// Every kernel big enough to take its parallel path, on one set of inputs.
@@ -78,12 +76,7 @@ fn gemm_threads_do_not_change_matmul() {
         return;
     }
     let digest = |threads: &str| -> String {
-        let out = Command::new(std::env::current_exe().expect("test binary path"))
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, "1")
-            .env("MATMUL_NUM_THREADS", threads)
-            .output()
-            .expect("the test binary runs");
+        let out = rerun_test(name, &[(CHILD, "1"), ("MATMUL_NUM_THREADS", threads)]);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(out.status.success(), "child failed: {stdout}");
         stdout

@@ -170,6 +170,17 @@ pub fn product(
     c
 }
 
+/// This test binary run again in a child process, running only the test `name` (on one test
+/// thread, its output captured) with the environment variables `env` set: for settings a
+/// process reads once, such as the SIMD path or matrixmultiply's thread count.
+pub fn rerun_test(name: &str, env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().expect("test binary path"))
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("the test binary runs")
+}
+
 /// Marks a child process of [`on_every_path`].
 const PATH_CHILD: &str = "GANTRY_TENSOR_PATH_CHILD";
 
@@ -193,12 +204,7 @@ pub fn on_every_path(name: &str, check: impl FnOnce()) {
             );
             continue;
         }
-        let out = std::process::Command::new(std::env::current_exe().expect("test binary path"))
-            .args([name, "--exact", "--nocapture", "--test-threads=1"])
-            .env(PATH_CHILD, "1")
-            .env("GANTRY_SIMD", path.name())
-            .output()
-            .expect("the test binary runs");
+        let out = rerun_test(name, &[(PATH_CHILD, "1"), ("GANTRY_SIMD", path.name())]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success() && stdout.contains(&done),
