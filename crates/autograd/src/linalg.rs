@@ -1,6 +1,6 @@
 //! Matrix product and the convolution kernels (unfold, fold): forward and VJP side by side.
 
-use gantry_tensor::{ColumnLayout, Element, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Rectifier, Window2d};
 
 use crate::op::Op;
 use crate::tape::Var;
@@ -52,6 +52,22 @@ pub(crate) fn matmul_bias_vjp<'t, E: Element>(
 ) -> [Option<Var<'t, E>>; 3] {
     let (ga, gb) = matmul_vjp(a, b, g, [needs_a, needs_b]);
     [ga, gb, needs_bias.then(|| g.sum_to(&bias.shape()))]
+}
+
+/// `y = r(z)` for the rectifier `r` ⇒ `z̄ = ȳ` where `z > 0`, `slope·ȳ` elsewhere (slope 0
+/// for ReLU): the same gate as the unfused op's VJP, read from the output `y`, which is
+/// positive exactly where `z` is when the slope is not negative (checked where the op is
+/// recorded). Without a rectifier, `z̄ = ȳ`.
+pub(crate) fn rectifier_vjp<'t, E: Element>(
+    rectifier: Option<Rectifier>,
+    y: Var<'t, E>,
+    g: Var<'t, E>,
+) -> Var<'t, E> {
+    match rectifier {
+        None => g,
+        Some(Rectifier::Relu) => g.relu_gate(y, E::zero()),
+        Some(Rectifier::LeakyRelu(slope)) => g.relu_gate(y, E::from_f64_lossy(slope)),
+    }
 }
 
 /// Whether a matrix is stored column-major (a transposed view of a row-major one).
@@ -133,7 +149,41 @@ impl<'t, E: Element> Var<'t, E> {
         let value = self.value().matmul_bias(&b.value(), &bias.value());
         self.tape.record(
             value,
-            Op::MatMulBias(self.index, b.index, bias.index),
+            Op::MatMulBias(None, self.index, b.index, bias.index),
+            &[self.index, b.index, bias.index],
+        )
+    }
+
+    /// `rectifier(self·b + bias)`, shapes as for [`Var::matmul_bias`] (a linear layer and
+    /// its ReLU or LeakyReLU): the value and the gradients of `self.matmul_bias(b,
+    /// bias).relu()` (or `.leaky_relu(slope)`), with the rectifier applied inside the
+    /// product ([`Tensor::matmul_bias_rectified`]) and one node on the tape instead of two.
+    ///
+    /// # Panics
+    /// For a LeakyReLU slope that is negative or NaN: the VJP reads the gate from the output,
+    /// which has the input's sign only for a slope ≥ 0.
+    ///
+    /// [`Tensor::matmul_bias_rectified`]: gantry_tensor::Tensor::matmul_bias_rectified
+    pub fn matmul_bias_rectified(
+        self,
+        b: Var<'t, E>,
+        bias: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Var<'t, E> {
+        self.same_tape(&b, "matmul_bias_rectified");
+        self.same_tape(&bias, "matmul_bias_rectified");
+        if let Rectifier::LeakyRelu(slope) = rectifier {
+            assert!(
+                slope >= 0.0,
+                "matmul_bias_rectified: LeakyReLU slope {slope} (need ≥ 0)"
+            );
+        }
+        let value = self
+            .value()
+            .matmul_bias_rectified(&b.value(), &bias.value(), rectifier);
+        self.tape.record(
+            value,
+            Op::MatMulBias(Some(rectifier), self.index, b.index, bias.index),
             &[self.index, b.index, bias.index],
         )
     }

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use gantry_tensor::{ColumnLayout, Element, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Rectifier, Window2d};
 
 use crate::binary::Binary;
 use crate::layout::Layout;
@@ -35,8 +35,9 @@ pub(crate) enum Op {
     Concat(Vec<usize>, usize),
     /// Batched matrix product `a · b`.
     MatMul(usize, usize),
-    /// `a·b + bias` for matrices `a`, `b` and a bias row (inputs `a`, `b`, `bias`).
-    MatMulBias(usize, usize, usize),
+    /// `a·b + bias` for matrices `a`, `b` and a bias row (inputs `a`, `b`, `bias`), then
+    /// the rectifier if any.
+    MatMulBias(Option<Rectifier>, usize, usize, usize),
     /// `x[n, c, …]·a[c] + b[c]`, or `x[n, c, …] + b[c]` without `a` (inputs `x`, `a`, `b`).
     ChannelAffine(usize, Option<usize>, usize),
     /// `fold(a·b)` from batched columns, never storing `a·b` (the image size is the node's
@@ -70,7 +71,7 @@ impl Op {
             Op::Binary(_, a, b) | Op::MatMul(a, b) | Op::MatMulFold(_, a, b) => {
                 pred(*a) || pred(*b)
             }
-            Op::ConvMatMul(_, a, b, c) | Op::MatMulBias(a, b, c) => {
+            Op::ConvMatMul(_, a, b, c) | Op::MatMulBias(_, a, b, c) => {
                 pred(*a) || pred(*b) || pred(*c)
             }
             Op::ChannelAffine(x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
@@ -109,8 +110,9 @@ pub(crate) fn vjp<'t, E: Element>(
                 crate::linalg::matmul_vjp(tape.at(*a), tape.at(*b), g, [needs(*a), needs(*b)]);
             present([(*a, ga), (*b, gb)])
         }
-        Op::MatMulBias(a, b, bias) => {
+        Op::MatMulBias(rectifier, a, b, bias) => {
             let needs = [needs(*a), needs(*b), needs(*bias)];
+            let g = crate::linalg::rectifier_vjp(*rectifier, y, g);
             let [ga, gb, gbias] =
                 crate::linalg::matmul_bias_vjp(tape.at(*a), tape.at(*b), tape.at(*bias), g, needs);
             present([(*a, ga), (*b, gb), (*bias, gbias)])

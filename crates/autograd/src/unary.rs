@@ -1,6 +1,6 @@
 //! Elementwise unary primitives: forward kernel and VJP side by side.
 
-use gantry_tensor::{Element, Tensor};
+use gantry_tensor::{Element, Rectifier, Tensor};
 
 use crate::op::Op;
 use crate::tape::Var;
@@ -118,6 +118,13 @@ impl<'t, E: Element> Var<'t, E> {
     /// `x` if `x > 0`, else `slope · x`.
     pub fn leaky_relu(self, slope: E) -> Var<'t, E> {
         self.unary(Unary::LeakyRelu(slope.to_f64().expect("finite slope")))
+    }
+    /// `relu` or `leaky_relu`, as the rectifier says.
+    pub fn rectify(self, rectifier: Rectifier) -> Var<'t, E> {
+        match rectifier {
+            Rectifier::Relu => self.relu(),
+            Rectifier::LeakyRelu(slope) => self.unary(Unary::LeakyRelu(slope)),
+        }
     }
     /// `|x|`.
     pub fn abs(self) -> Var<'t, E> {

@@ -10,7 +10,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use gantry_autograd::{gradcheck, gradgradcheck, Tolerance, Var};
-use gantry_tensor::{ColumnLayout, Tensor, Window2d};
+use gantry_tensor::{ColumnLayout, Rectifier, Tensor, Window2d};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -513,6 +513,21 @@ fn matmul() {
             "tanh(matmul_bias)",
             vec![any(&[3, 4], 156), any(&[4, 2], 157), any(&[2], 158)],
             |x| x[0].matmul_bias(x[1], x[2]).tanh(),
+        ),
+        // The product, bias and rectifier as one op (a linear layer and its activation in a
+        // `Sequential`); a tanh after it so that the second derivative is not zero.
+        case(
+            "matmul_bias_rectified relu x·wᵀ + b",
+            vec![any(&[3, 4], 159), any(&[2, 4], 160), any(&[2], 161)],
+            |x| x[0].matmul_bias_rectified(x[1].t(), x[2], Rectifier::Relu),
+        ),
+        case(
+            "tanh(matmul_bias_rectified leaky 0.2)",
+            vec![any(&[3, 4], 162), any(&[4, 5], 163), any(&[5], 164)],
+            |x| {
+                x[0].matmul_bias_rectified(x[1], x[2], Rectifier::LeakyRelu(0.2))
+                    .tanh()
+            },
         ),
     ]);
 }

@@ -4,11 +4,12 @@
 //! `GP(θ) = mean_i (‖∇ₓ D_θ(x̂ᵢ)‖₂ − 1)²`, the norm over all of a sample's axes. Its
 //! gradient in θ, taken by the tape (`create_graph = true` for `∇ₓD`, then an ordinary
 //! backward to θ), must equal central finite differences of `GP` itself, for an MLP critic
-//! and for a conv critic (whose backward-of-backward runs through unfold ↔ fold).
+//! (its layers as product, bias and LeakyReLU, and as the one fused op a `Sequential` records
+//! for them) and for a conv critic (whose backward-of-backward runs through unfold ↔ fold).
 
 use gantry_autograd::gradcheck::higher_ranked;
 use gantry_autograd::{conv2d, gradcheck, ConvOptions, Tape, Tolerance, Var};
-use gantry_tensor::Tensor;
+use gantry_tensor::{Rectifier, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -19,6 +20,15 @@ type Critic = for<'t> fn(&[Var<'t, f64>], Var<'t, f64>) -> Var<'t, f64>;
 fn mlp_critic<'t>(p: &[Var<'t, f64>], x: Var<'t, f64>) -> Var<'t, f64> {
     let h = (x.matmul(p[0]) + p[1]).leaky_relu(0.2);
     let h = (h.matmul(p[2]) + p[3]).leaky_relu(0.2);
+    h.matmul(p[4]) + p[5]
+}
+
+/// [`mlp_critic`] with each hidden layer one `matmul_bias_rectified`, whose VJP gates the
+/// gradient on its output instead of its input.
+fn mlp_critic_fused<'t>(p: &[Var<'t, f64>], x: Var<'t, f64>) -> Var<'t, f64> {
+    let leaky = Rectifier::LeakyRelu(0.2);
+    let h = x.matmul_bias_rectified(p[0], p[1], leaky);
+    let h = h.matmul_bias_rectified(p[2], p[3], leaky);
     h.matmul(p[4]) + p[5]
 }
 
@@ -115,6 +125,39 @@ fn mlp_critic_penalty_gradient_matches_finite_differences() {
 }
 
 #[test]
+fn fused_mlp_critic_penalty_gradient_matches_finite_differences() {
+    let (params, x_hat) = mlp_setup();
+    check_by_hand("fused mlp critic", mlp_critic_fused, &params, &x_hat);
+}
+
+/// The fused layers change where the rectifier runs, not what is computed: the penalty and
+/// its parameter gradients have the same bits as with the product, bias and LeakyReLU
+/// recorded as three ops.
+#[test]
+fn fused_and_unfused_mlp_critics_give_the_same_bits() {
+    let (params, x_hat) = mlp_setup();
+    let run = |critic: Critic| {
+        let tape = Tape::new();
+        let p: Vec<_> = params.iter().map(|t| tape.var(t.clone())).collect();
+        let gp = gradient_penalty(critic, &p, tape.var(x_hat.clone()));
+        let mut out = vec![gp.item()];
+        for g in tape.grad_values(gp, &p) {
+            out.extend(g.to_vec());
+        }
+        out
+    };
+    let (fused, unfused) = (run(mlp_critic_fused), run(mlp_critic));
+    assert_eq!(fused.len(), unfused.len());
+    for (i, (f, u)) in fused.iter().zip(&unfused).enumerate() {
+        assert_eq!(
+            f.to_bits(),
+            u.to_bits(),
+            "value {i}: fused {f}, unfused {u}"
+        );
+    }
+}
+
+#[test]
 fn conv_critic_penalty_gradient_matches_finite_differences() {
     let (params, x_hat) = conv_setup();
     check_by_hand("conv critic", conv_critic, &params, &x_hat);
@@ -124,6 +167,7 @@ fn conv_critic_penalty_gradient_matches_finite_differences() {
 fn penalty_gradcheck_with_parameters_as_inputs() {
     for (name, critic, (params, x_hat)) in [
         ("mlp critic", mlp_critic as Critic, mlp_setup()),
+        ("fused mlp critic", mlp_critic_fused as Critic, mlp_setup()),
         ("conv critic", conv_critic as Critic, conv_setup()),
     ] {
         let f = higher_ranked(|p| gradient_penalty(critic, p, p[0].tape().var(x_hat.clone())));

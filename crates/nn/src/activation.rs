@@ -1,7 +1,7 @@
 //! Parameter-free layers: activations, `Flatten`, `Reshape`, nearest `Upsample`.
 
 use gantry_autograd::{Tape, Var};
-use gantry_tensor::Element;
+use gantry_tensor::{Element, Rectifier};
 
 use crate::module::Module;
 
@@ -24,10 +24,18 @@ impl<E: Element> Module<E> for ReLU {
     fn forward<'t>(&self, _: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
         x.relu()
     }
+    fn rectifier(&self) -> Option<Rectifier> {
+        Some(Rectifier::Relu)
+    }
 }
 impl<E: Element> Module<E> for LeakyReLU {
     fn forward<'t>(&self, _: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
         x.leaky_relu(E::from_f64_lossy(self.0))
+    }
+    /// Only for a slope ≥ 0, whose output has the sign of its input (what the fused op's
+    /// gradient gate reads).
+    fn rectifier(&self) -> Option<Rectifier> {
+        (self.0 >= 0.0).then_some(Rectifier::LeakyRelu(self.0))
     }
 }
 impl<E: Element> Module<E> for Tanh {

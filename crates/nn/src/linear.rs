@@ -1,7 +1,7 @@
 //! `Linear`: `y = x·Wᵀ + b`, with PyTorch's shapes (`W: [out, in]`) and default init.
 
 use gantry_autograd::{Tape, Var};
-use gantry_tensor::Element;
+use gantry_tensor::{Element, Rectifier};
 use rand::Rng;
 
 use crate::init::pytorch_uniform;
@@ -45,22 +45,50 @@ impl<E: Element> WeightLayer<E> for Linear<E> {
         x: Var<'t, E>,
         w: Var<'t, E>,
     ) -> Var<'t, E> {
-        let (xs, ws) = (x.shape(), w.shape());
-        assert!(
-            xs.len() == 2 && xs[1] == ws[1],
-            "Linear: input {xs:?} does not match weight {ws:?} (need [n, {}])",
-            ws[1]
-        );
+        check_shapes(x, w);
         match &self.bias {
             Some(b) => x.matmul_bias(w.t(), tape.param(b)),
             None => x.matmul(w.t()),
         }
     }
+    /// With a bias, `rectifier(x·wᵀ + b)` as one op ([`Var::matmul_bias_rectified`]).
+    fn forward_with_weight_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        w: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Var<'t, E> {
+        check_shapes(x, w);
+        match &self.bias {
+            Some(b) => x.matmul_bias_rectified(w.t(), tape.param(b), rectifier),
+            None => x.matmul(w.t()).rectify(rectifier),
+        }
+    }
+}
+
+/// Panics unless `x` is `[n, in]` for a weight `w: [out, in]`.
+fn check_shapes<E: Element>(x: Var<'_, E>, w: Var<'_, E>) {
+    let (xs, ws) = (x.shape(), w.shape());
+    assert!(
+        xs.len() == 2 && xs[1] == ws[1],
+        "Linear: input {xs:?} does not match weight {ws:?} (need [n, {}])",
+        ws[1]
+    );
 }
 
 impl<E: Element> Module<E> for Linear<E> {
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
         self.forward_with_weight(tape, x, tape.param(&self.weight))
+    }
+    fn forward_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Option<Var<'t, E>> {
+        let w = tape.param(&self.weight);
+        Some(self.forward_with_weight_rectified(tape, x, w, rectifier))
     }
     fn params(&self) -> Vec<Named<E>> {
         crate::weight_layer::weight_and_bias(self)

@@ -12,7 +12,7 @@
 use std::cell::Cell;
 
 use gantry_autograd::{Tape, Var};
-use gantry_tensor::{Element, Tensor};
+use gantry_tensor::{Element, Rectifier, Tensor};
 use rand::Rng;
 
 use crate::module::{Module, Named};
@@ -133,6 +133,18 @@ impl<L: WeightLayer<E>, E: Element> Module<E> for SpectralNorm<L, E> {
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
         let w = self.normalized_weight(tape);
         self.layer.forward_with_weight(tape, x, w)
+    }
+    fn forward_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Option<Var<'t, E>> {
+        let w = self.normalized_weight(tape);
+        Some(
+            self.layer
+                .forward_with_weight_rectified(tape, x, w, rectifier),
+        )
     }
     /// PyTorch's names: `parametrizations.weight.original` and `bias`.
     fn params(&self) -> Vec<Named<E>> {

@@ -2,7 +2,7 @@
 //! reparametrized (spectral normalization replaces it by `W / σ(W)`).
 
 use gantry_autograd::{Tape, Var};
-use gantry_tensor::Element;
+use gantry_tensor::{Element, Rectifier};
 
 use crate::module::Named;
 use crate::param::Param;
@@ -20,6 +20,17 @@ pub trait WeightLayer<E: Element> {
         x: Var<'t, E>,
         w: Var<'t, E>,
     ) -> Var<'t, E>;
+    /// [`WeightLayer::forward_with_weight`] followed by `rectifier`: two ops unless the
+    /// layer fuses them (this default does not).
+    fn forward_with_weight_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        w: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Var<'t, E> {
+        self.forward_with_weight(tape, x, w).rectify(rectifier)
+    }
     /// The weight axis that indexes outputs: 0, but 1 for `ConvTranspose2d`
     /// (spectral norm views the weight as a matrix with this axis as rows).
     fn output_axis(&self) -> usize {

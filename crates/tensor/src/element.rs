@@ -6,6 +6,8 @@ use std::mem::MaybeUninit;
 use num_traits::{Float, FromPrimitive, ToPrimitive};
 use rand_distr::uniform::SampleUniform;
 
+use crate::rectifier::Rectifier;
+
 /// A floating-point element type. Implemented for `f32` and `f64` only.
 ///
 /// Besides arithmetic it knows how to call the matching SIMD GEMM (gantry's own AVX-512
@@ -59,8 +61,9 @@ pub trait Element:
 
     /// `C = A·B + 1·biasᵀ` (`[m, k, n]`, `bias[j]` added to column j of the product), C
     /// row-major with row stride `rsc` and only written: the bits of [`Element::gemm`]'s
-    /// product (α = 1, β = 0) followed by the addition of the bias, here in a pass of its
-    /// own; `f32` adds it inside the GEMM ([`crate::gemm::sgemm_bias`]).
+    /// product (α = 1, β = 0) followed by the addition of the bias and then the `rectifier`
+    /// if any, here in a pass of its own; `f32` does both inside the GEMM
+    /// ([`crate::gemm::sgemm_bias`]).
     ///
     /// # Safety
     /// As for [`Element::gemm`] with `csc = 1`, and `bias` addresses `n` elements.
@@ -69,6 +72,7 @@ pub trait Element:
         (a, rsa, csa): (*const Self, isize, isize),
         (b, rsb, csb): (*const Self, isize, isize),
         bias: *const Self,
+        rectifier: Option<Rectifier>,
         c: *mut Self,
         rsc: isize,
     ) {
@@ -88,7 +92,7 @@ pub trait Element:
             rsc,
             1,
         );
-        crate::gemm::add_bias_rows(m, n, bias, c, rsc);
+        crate::gemm::add_bias_rows(m, n, (bias, rectifier), c, rsc);
     }
 
     /// `C = A·B` handed to `consume` one block at a time ([`crate::gemm::sgemm_blocks`]
@@ -174,10 +178,11 @@ impl Element for f32 {
         a: (*const f32, isize, isize),
         b: (*const f32, isize, isize),
         bias: *const f32,
+        rectifier: Option<Rectifier>,
         c: *mut f32,
         rsc: isize,
     ) {
-        crate::gemm::sgemm_bias(mkn, a, b, bias, c, rsc);
+        crate::gemm::sgemm_bias(mkn, a, b, (bias, rectifier), c, rsc);
     }
 
     unsafe fn gemm_blocks(

@@ -303,11 +303,11 @@ impl<E: Element> Tensor<E> {
     }
     /// `max(a, 0)`.
     pub fn relu(&self) -> Self {
-        self.map(|a| if a > E::zero() { a } else { E::zero() })
+        self.map(crate::rectifier::relu)
     }
     /// `a` for `a > 0`, `slope · a` otherwise.
     pub fn leaky_relu(&self, slope: E) -> Self {
-        self.map(move |a| if a > E::zero() { a } else { slope * a })
+        self.map(move |a| crate::rectifier::leaky_relu(a, slope))
     }
     /// `g` where `x > 0`, `slope · g` elsewhere (`self` is `g`, broadcasting): the
     /// derivative of [`Tensor::leaky_relu`] (of [`Tensor::relu`] for slope 0) applied to an

@@ -1,14 +1,18 @@
 //! `A·B + bias`: a matrix product with a bias row added to every row of the result, as in a
-//! linear layer's `x·Wᵀ + b`, without a pass of its own for the bias.
+//! linear layer's `x·Wᵀ + b`, without a pass of its own for the bias; and
+//! `rectifier(A·B + bias)`, a linear layer followed by ReLU or LeakyReLU, without a pass of
+//! its own for either.
 //!
 //! Values: every element is the product's element plus `bias[j]`, one addition after the
-//! whole sum over k, so the result has the bits of `a.matmul(b).add(bias)` on every path;
-//! only where the addition happens differs (for `f32` on gantry's own kernels, on each tile
-//! of C as soon as it is finished, see [`crate::gemm::sgemm_bias`]).
+//! whole sum over k, then the rectifier if any, so the result has the bits of
+//! `a.matmul(b).add(bias)` (then `.relu()` or `.leaky_relu(slope)`) on every path; only
+//! where the addition happens differs (for `f32` on gantry's own kernels, on each tile of C
+//! as soon as it is finished, see [`crate::gemm::sgemm_bias`]).
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
 use crate::matmul::count_flops;
+use crate::rectifier::Rectifier;
 use crate::tensor::Tensor;
 
 impl<E: Element> Tensor<E> {
@@ -16,10 +20,43 @@ impl<E: Element> Tensor<E> {
     /// the value of `a.matmul(b).add(bias)` (see the module documentation). An error names
     /// the three shapes.
     pub fn try_matmul_bias(&self, b: &Self, bias: &Self) -> Result<Self, ShapeError> {
+        self.product_plus_bias(b, bias, None, "matmul_bias")
+    }
+
+    /// [`Tensor::try_matmul_bias`], panicking with the shapes on error.
+    pub fn matmul_bias(&self, b: &Self, bias: &Self) -> Self {
+        or_panic(self.try_matmul_bias(b, bias))
+    }
+
+    /// `rectifier(A·B + bias)`, shapes as for [`Tensor::try_matmul_bias`]: the value of
+    /// `a.matmul_bias(b, bias)` followed by `.relu()` or `.leaky_relu(slope)`, the rectifier
+    /// applied with the bias (see the module documentation). An error names the three shapes.
+    pub fn try_matmul_bias_rectified(
+        &self,
+        b: &Self,
+        bias: &Self,
+        rectifier: Rectifier,
+    ) -> Result<Self, ShapeError> {
+        self.product_plus_bias(b, bias, Some(rectifier), "matmul_bias_rectified")
+    }
+
+    /// [`Tensor::try_matmul_bias_rectified`], panicking with the shapes on error.
+    pub fn matmul_bias_rectified(&self, b: &Self, bias: &Self, rectifier: Rectifier) -> Self {
+        or_panic(self.try_matmul_bias_rectified(b, bias, rectifier))
+    }
+
+    /// `A·B + bias`, then `rectifier` if any; `op` names the op in a shape error.
+    fn product_plus_bias(
+        &self,
+        b: &Self,
+        bias: &Self,
+        rectifier: Option<Rectifier>,
+        op: &'static str,
+    ) -> Result<Self, ShapeError> {
         let (sa, sb, sc) = (self.shape(), b.shape(), bias.shape());
         if sa.len() != 2 || sb.len() != 2 || sa[1] != sb[0] || sc != [sb[1]] {
             return Err(ShapeError::new(
-                "matmul_bias",
+                op,
                 format!("cannot compute {sa:?} x {sb:?} + {sc:?} (need [m, k] x [k, n] + [n])"),
             ));
         }
@@ -37,16 +74,12 @@ impl<E: Element> Tensor<E> {
                 (a.as_ptr(), a.strides()[0], a.strides()[1]),
                 (b.as_ptr(), b.strides()[0], b.strides()[1]),
                 bias.array().as_ptr(),
+                rectifier,
                 out.as_mut_ptr(),
                 n as isize,
             );
             out.set_len(m * n);
         }
         Ok(Self::from_vec(out, &[m, n]))
-    }
-
-    /// [`Tensor::try_matmul_bias`], panicking with the shapes on error.
-    pub fn matmul_bias(&self, b: &Self, bias: &Self) -> Self {
-        or_panic(self.try_matmul_bias(b, bias))
     }
 }

@@ -1,14 +1,16 @@
-//! `A·B + bias` (`sgemm_bias`, `Tensor::matmul_bias`): on every SIMD path this CPU has and
-//! on 1 and 2 threads, bit for bit the product of `sgemm` followed by the bias added here,
-//! element by element; within rounding of the `f64` triple loop plus the bias; and, as a
-//! tensor op, bit for bit `matmul` then `add` in `f32` and `f64`, with shape errors named.
+//! `A·B + bias` (`sgemm_bias`, `Tensor::matmul_bias`), alone and followed by a rectifier
+//! (`Tensor::matmul_bias_rectified`): on every SIMD path this CPU has and on 1 and 2
+//! threads, bit for bit the product of `sgemm` followed by the bias and the rectifier
+//! computed here, element by element; within rounding of the `f64` triple loop plus the
+//! bias; and, as tensor ops, bit for bit `matmul` then `add` (then `relu` or `leaky_relu`)
+//! in `f32` and `f64`, with shape errors named.
 
 mod common;
 
 use common::{assert_bits_eq, on_threads, panic_message, product, randn, strides};
 use gantry_tensor::gemm::{naive::sgemm_naive, sgemm_bias_on};
 use gantry_tensor::simd::{self, Path};
-use gantry_tensor::Tensor;
+use gantry_tensor::{Rectifier, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -49,8 +51,28 @@ fn operands((m, k, n, transposed): (usize, usize, usize, bool), seed: u64) -> Op
     (a, b, strides((m, k, n), (false, transposed)), bias)
 }
 
+/// [`operands`] with a NaN and a −∞ in the bias (where n allows), whose columns a rectifier
+/// must map as its formula says: ReLU to 0 and 0, LeakyReLU to NaN and −∞.
+fn operands_with_specials(shape: (usize, usize, usize, bool), seed: u64) -> Operands {
+    let (a, b, strides, mut bias) = operands(shape, seed);
+    for (x, special) in bias.iter_mut().zip([f32::NAN, f32::NEG_INFINITY]) {
+        *x = special;
+    }
+    (a, b, strides, bias)
+}
+
 /// `sgemm_bias_on(path)` into a NaN-filled C (so nothing may be read from it).
 fn fused(path: Path, (m, k, n): (usize, usize, usize), ops: &Operands) -> Vec<f32> {
+    fused_rectified(path, (m, k, n), ops, None)
+}
+
+/// [`fused`] with a rectifier in the epilogue.
+fn fused_rectified(
+    path: Path,
+    (m, k, n): (usize, usize, usize),
+    ops: &Operands,
+    rectifier: Option<Rectifier>,
+) -> Vec<f32> {
     let (a, b, [rsa, csa, rsb, csb], bias) = ops;
     let mut c = vec![f32::NAN; m * n];
     unsafe {
@@ -59,7 +81,7 @@ fn fused(path: Path, (m, k, n): (usize, usize, usize), ops: &Operands) -> Vec<f3
             [m, k, n],
             (a.as_ptr(), *rsa, *csa),
             (b.as_ptr(), *rsb, *csb),
-            bias.as_ptr(),
+            (bias.as_ptr(), rectifier),
             c.as_mut_ptr(),
             n as isize,
         );
@@ -79,6 +101,45 @@ fn separate(
         *x += bias[i % n];
     }
     c
+}
+
+/// ReLU and LeakyReLU(0.2) as their formulas read, applied to [`separate`]'s result.
+fn rectified(c: Vec<f32>, rectifier: Rectifier) -> Vec<f32> {
+    let f = |x: f32| match rectifier {
+        _ if x > 0.0 => x,
+        Rectifier::Relu => 0.0,
+        Rectifier::LeakyRelu(s) => s as f32 * x,
+    };
+    c.into_iter().map(f).collect()
+}
+
+#[test]
+fn sgemm_bias_with_a_rectifier_has_the_bits_of_sgemm_the_bias_then_the_rectifier() {
+    for (s, &shape) in SHAPES.iter().enumerate() {
+        let (m, k, n, _) = shape;
+        let ops = operands_with_specials(shape, 200 + s as u64);
+        for path in simd::supported() {
+            for rectifier in [Rectifier::Relu, Rectifier::LeakyRelu(0.2)] {
+                let want = rectified(separate(path, shape, &ops), rectifier);
+                for threads in [1, 2] {
+                    let got = on_threads(threads, || {
+                        fused_rectified(path, (m, k, n), &ops, Some(rectifier))
+                    });
+                    if let Some(i) = (0..m * n).find(|&i| got[i].to_bits() != want[i].to_bits()) {
+                        panic!(
+                            "{m}x{k}x{n}, {} path, {threads} thread(s), {rectifier:?}: element \
+                             ({}, {}) is {}, sgemm, the bias then the rectifier give {}",
+                            path.name(),
+                            i / n,
+                            i % n,
+                            got[i],
+                            want[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -175,6 +236,36 @@ fn matmul_bias_is_matmul_then_add() {
     let (x, w, b) = (x.cast::<f64>(), w.cast::<f64>(), b.cast::<f64>());
     let want = x.matmul(&w.t()).add(&b);
     assert_bits_eq(&x.matmul_bias(&w.t(), &b), &want, "f64 x·Wᵀ + b");
+}
+
+/// `x.matmul_bias_rectified(wᵀ, b, ·)` against `matmul`, `add`, then `relu` or
+/// `leaky_relu`, bit for bit.
+fn check_rectified<E: gantry_tensor::Element>(x: &Tensor<E>, w: &Tensor<E>, b: &Tensor<E>) {
+    let z = x.matmul(&w.t()).add(b);
+    let what = format!(
+        "{} {:?}·{:?}ᵀ",
+        std::any::type_name::<E>(),
+        x.shape(),
+        w.shape()
+    );
+    let relu = x.matmul_bias_rectified(&w.t(), b, Rectifier::Relu);
+    assert_bits_eq(&relu, &z.relu(), &format!("{what}, relu"));
+    let leaky = x.matmul_bias_rectified(&w.t(), b, Rectifier::LeakyRelu(0.2));
+    let slope = E::from_f64_lossy(0.2);
+    assert_bits_eq(&leaky, &z.leaky_relu(slope), &format!("{what}, leaky relu"));
+}
+
+#[test]
+fn matmul_bias_rectified_is_matmul_add_then_the_rectifier() {
+    // A linear layer's shape on the packed GEMM (epilogue per tile) and a narrow one on a
+    // thin path (epilogue in a pass), in f32 and f64.
+    for (m, k, n) in [(256, 512, 512), (64, 100, 3)] {
+        let x = randn::<f32>(&[m, k], 5);
+        let w = randn::<f32>(&[n, k], 6);
+        let b = randn::<f32>(&[n], 7);
+        check_rectified(&x, &w, &b);
+        check_rectified(&x.cast::<f64>(), &w.cast::<f64>(), &b.cast::<f64>());
+    }
 }
 
 #[test]

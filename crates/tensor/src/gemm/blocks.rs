@@ -184,6 +184,7 @@ impl<K: Microkernel> Shape<K> {
                             alpha: 1.0,
                             beta,
                             bias: std::ptr::null(),
+                            rectifier: None,
                         };
                         let a = self.a_panel(pc, rb * self.block_panels + q);
                         K::tile(kcb, a, b_panel(pc, jr), &out);

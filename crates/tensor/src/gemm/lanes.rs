@@ -44,6 +44,10 @@ pub(super) trait Lanes: Copy + Send + Sync {
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     /// The lanes' sum, in a fixed order.
     unsafe fn sum(x: Self::V) -> f32;
+    /// `x > 0 ? x : 0` in each lane ([`crate::rectifier::relu`]: NaN and −0 give +0).
+    unsafe fn relu(x: Self::V) -> Self::V;
+    /// `x > 0 ? x : slope·x` in each lane ([`crate::rectifier::leaky_relu`]).
+    unsafe fn leaky_relu(x: Self::V, slope: Self::V) -> Self::V;
     /// `a · b` in each lane.
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
     /// Writes the mask's lanes of `x` to `ptr` (nothing else is written).
@@ -136,6 +140,18 @@ impl Lanes for Avx512 {
         _mm512_mul_ps(a, b)
     }
 
+    /// `vmaxps x, 0` returns its second operand unless `x > 0` (so for NaN and −0 too).
+    #[inline(always)]
+    unsafe fn relu(x: __m512) -> __m512 {
+        _mm512_max_ps(x, _mm512_setzero_ps())
+    }
+
+    #[inline(always)]
+    unsafe fn leaky_relu(x: __m512, slope: __m512) -> __m512 {
+        let positive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(x, _mm512_setzero_ps());
+        _mm512_mask_blend_ps(positive, _mm512_mul_ps(slope, x), x)
+    }
+
     #[inline(always)]
     unsafe fn store_masked(mask: __mmask16, ptr: *mut f32, x: __m512) {
         _mm512_mask_storeu_ps(ptr, mask, x)
@@ -216,6 +232,18 @@ impl Lanes for Avx2 {
     #[inline(always)]
     unsafe fn mul(a: __m256, b: __m256) -> __m256 {
         _mm256_mul_ps(a, b)
+    }
+
+    /// `vmaxps x, 0` returns its second operand unless `x > 0` (so for NaN and −0 too).
+    #[inline(always)]
+    unsafe fn relu(x: __m256) -> __m256 {
+        _mm256_max_ps(x, _mm256_setzero_ps())
+    }
+
+    #[inline(always)]
+    unsafe fn leaky_relu(x: __m256, slope: __m256) -> __m256 {
+        let positive = _mm256_cmp_ps::<_CMP_GT_OQ>(x, _mm256_setzero_ps());
+        _mm256_blendv_ps(_mm256_mul_ps(slope, x), x, positive)
     }
 
     #[inline(always)]

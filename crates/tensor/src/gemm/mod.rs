@@ -45,6 +45,7 @@
 //! path, and off x86-64, [`sgemm`] calls `matrixmultiply::sgemm` (NEON on aarch64).
 
 use crate::element::Element;
+use crate::rectifier::Rectifier;
 use crate::simd::Path;
 
 /// What [`sgemm_blocks`] hands each block of C to: `consume(i0, j0, block, ld)`, the block's
@@ -151,7 +152,7 @@ pub unsafe fn sgemm_on(
             (b, rsb, csb),
             beta,
             (c, rsc, csc),
-            std::ptr::null(),
+            (std::ptr::null(), None),
         );
         return;
     }
@@ -159,14 +160,15 @@ pub unsafe fn sgemm_on(
     matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc);
 }
 
-/// `C = A·B + 1·biasᵀ` for `f32`: the product (`[m, k, n]`: `m×k · k×n`, strides as for
-/// [`sgemm`]) with `bias[j]` added to every element of column j, on the process's [`Path`].
-/// C is row-major with row stride `rsc`, and only written.
+/// `C = A·B + 1·biasᵀ` for `f32`, then a rectifier if one is given: the product (`[m, k,
+/// n]`: `m×k · k×n`, strides as for [`sgemm`]) with `bias[j]` added to every element of
+/// column j, on the process's [`Path`]. C is row-major with row stride `rsc`, and only
+/// written.
 ///
 /// Every element has the bits of [`sgemm`]'s product (α = 1, β = 0) with the bias added
-/// afterwards in a pass of its own; on the AVX-512 and AVX2 paths the packed GEMM adds it
-/// to each tile of C as soon as the tile is finished (see `bias`), which saves that pass
-/// and its trip through memory.
+/// afterwards in a pass of its own, then the rectifier ([`Rectifier::apply`]); on the
+/// AVX-512 and AVX2 paths the packed GEMM does both to each tile of C as soon as the tile
+/// is finished (see `bias`), which saves those passes and their trips through memory.
 ///
 /// # Safety
 /// As for [`sgemm`] with `csc = 1`, and `bias` addresses `n` floats.
@@ -174,11 +176,11 @@ pub unsafe fn sgemm_bias(
     mkn: [usize; 3],
     a: (*const f32, isize, isize),
     b: (*const f32, isize, isize),
-    bias: *const f32,
+    epilogue: (*const f32, Option<Rectifier>),
     c: *mut f32,
     rsc: isize,
 ) {
-    sgemm_bias_on(crate::simd::path(), mkn, a, b, bias, c, rsc);
+    sgemm_bias_on(crate::simd::path(), mkn, a, b, epilogue, c, rsc);
 }
 
 /// [`sgemm_bias`] on a chosen path (tests run every path the CPU supports).
@@ -190,24 +192,24 @@ pub unsafe fn sgemm_bias_on(
     [m, k, n]: [usize; 3],
     a: (*const f32, isize, isize),
     b: (*const f32, isize, isize),
-    bias: *const f32,
+    epilogue: (*const f32, Option<Rectifier>),
     c: *mut f32,
     rsc: isize,
 ) {
     #[cfg(target_arch = "x86_64")]
     if path != Path::Scalar {
-        own(path, m, k, n, 1.0, a, b, 0.0, (c, rsc, 1), bias);
+        own(path, m, k, n, 1.0, a, b, 0.0, (c, rsc, 1), epilogue);
         return;
     }
     let _ = path;
     let ((a, rsa, csa), (b, rsb, csb)) = (a, b);
     matrixmultiply::sgemm(m, k, n, 1.0, a, rsa, csa, b, rsb, csb, 0.0, c, rsc, 1);
-    add_bias_rows(m, n, bias, c, rsc);
+    add_bias_rows(m, n, epilogue, c, rsc);
 }
 
-/// `C[i][j] ← C[i][j] + bias[j]` over a row-major `m×n` C (nothing for a null `bias`): the
-/// bias pass where the product did not add it per tile (and [`Element::gemm_bias`]'s for
-/// `f64`).
+/// `C[i][j] ← C[i][j] + bias[j]` over a row-major `m×n` C, then the rectifier if any
+/// (nothing for a null `bias`): the epilogue's pass where the product did not apply it per
+/// tile (and [`Element::gemm_bias`]'s for `f64`).
 ///
 /// # Safety
 /// `c` addresses a valid `m×n` matrix with row stride `rsc` and unit column stride, and a
@@ -215,7 +217,7 @@ pub unsafe fn sgemm_bias_on(
 pub(crate) unsafe fn add_bias_rows<E: Element>(
     m: usize,
     n: usize,
-    bias: *const E,
+    (bias, rectifier): (*const E, Option<Rectifier>),
     c: *mut E,
     rsc: isize,
 ) {
@@ -228,12 +230,15 @@ pub(crate) unsafe fn add_bias_rows<E: Element>(
         for (x, &b) in row.iter_mut().zip(bias) {
             *x = *x + b;
         }
+        if let Some(r) = rectifier {
+            r.apply(row);
+        }
     }
 }
 
-/// gantry's own GEMM on the AVX-512 or AVX2 path, then `bias` (null for none; with it,
-/// `csc = 1`) added to each row: by the packed GEMM tile by tile, after the thin paths in a
-/// pass of its own.
+/// gantry's own GEMM on the AVX-512 or AVX2 path, then the epilogue: `bias` (null for none;
+/// with it, `csc = 1`) added to each row and the rectifier applied, by the packed GEMM tile
+/// by tile, after the thin paths in a pass of its own.
 ///
 /// # Safety
 /// As for [`sgemm_on`], and a non-null `bias` addresses `n` floats.
@@ -249,14 +254,14 @@ unsafe fn own(
     (b, rsb, csb): (*const f32, isize, isize),
     beta: f32,
     (c, rsc, csc): (*mut f32, isize, isize),
-    bias: *const f32,
+    epilogue: (*const f32, Option<Rectifier>),
 ) {
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 || alpha == 0.0 {
         scale(m, n, beta, c, rsc, csc);
-        add_bias_rows(m, n, bias, c, rsc);
+        add_bias_rows(m, n, epilogue, c, rsc);
         return;
     }
     let a = operands::Strided::new((a, rsa, csa));
@@ -270,20 +275,32 @@ unsafe fn own(
         alpha,
         beta,
         bias: std::ptr::null(),
+        rectifier: None,
     };
     let thin = match path {
         Path::Avx512 => thin::<kernel_avx512::Avx512>(k, a, b, c),
         _ => thin::<kernel_avx2::Avx2>(k, a, b, c),
     };
     if thin {
-        add_bias_rows(m, n, bias, c.c, rsc);
+        add_bias_rows(m, n, epilogue, c.c, rsc);
     } else if n < NARROW_N && m > n {
         // Cᵀ (n×m) = Bᵀ (n×k) · Aᵀ (k×m): every transpose swaps its two strides. A bias row
         // of C is a column of Cᵀ, so it is added in a pass of its own.
         packed(path, k, b.t(), a.t(), c.t());
-        add_bias_rows(m, n, bias, c.c, rsc);
+        add_bias_rows(m, n, epilogue, c.c, rsc);
     } else {
-        packed(path, k, a, b, operands::CTile { bias, ..c });
+        let (bias, rectifier) = epilogue;
+        packed(
+            path,
+            k,
+            a,
+            b,
+            operands::CTile {
+                bias,
+                rectifier,
+                ..c
+            },
+        );
     }
 }
 

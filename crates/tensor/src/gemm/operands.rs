@@ -2,6 +2,8 @@
 //! for C (written, with its α and β). Both are plain pointer-and-strides values, copied into
 //! every task; their transposes swap the two strides.
 
+use crate::rectifier::Rectifier;
+
 /// A matrix operand: pointer, row stride and column stride (in elements).
 #[derive(Clone, Copy)]
 pub(super) struct Strided {
@@ -37,7 +39,8 @@ impl Strided {
 
 /// Where a tile of C goes and how it is combined: `C ← α·AB + β·C` on `rows×cols`
 /// elements at `c` with strides `rsc`, `csc`; then, if `bias` is not null, `C[i][j] ←
-/// C[i][j] + bias[j]` (see `bias`), once the whole of k is summed.
+/// C[i][j] + bias[j]` and then the rectifier if any (see `bias`), once the whole of k is
+/// summed.
 #[derive(Clone, Copy)]
 pub(super) struct CTile {
     pub c: *mut f32,
@@ -49,6 +52,8 @@ pub(super) struct CTile {
     pub beta: f32,
     /// The bias row's element for the tile's first column, or null for no bias.
     pub bias: *const f32,
+    /// The rectifier applied after the bias (only with a bias).
+    pub rectifier: Option<Rectifier>,
 }
 
 // SAFETY: tasks sharing a `CTile` write disjoint elements of C, and end before the GEMM
@@ -61,7 +66,7 @@ impl CTile {
     /// row of C would be a column of `Cᵀ`, so only a tile without one is transposed.
     pub(super) fn t(self) -> CTile {
         debug_assert!(
-            self.bias.is_null(),
+            self.bias.is_null() && self.rectifier.is_none(),
             "a tile with a bias row is not transposed"
         );
         CTile {

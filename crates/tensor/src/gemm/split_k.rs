@@ -71,6 +71,7 @@ pub(super) unsafe fn gemm<K: Microkernel>(k: usize, a: Strided, b: Strided, c: C
             alpha: 1.0,
             beta: 0.0,
             bias: std::ptr::null(),
+            rectifier: None,
         };
         gemm_loop::<K>(depth.min(k - p0), a, b, out, false);
     };
