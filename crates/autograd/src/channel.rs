@@ -1,9 +1,10 @@
 //! Per-channel primitives of `[N, C, …]` tensors, forward and VJP side by side: batch
 //! norm's affine map `y[n, c, …] = x[n, c, …]·a[c] + b[c]` and a bias `x[n, c, …] + b[c]`,
 //! each one pass where broadcasting takes one per operation (and, for a convolution's
-//! output, one more to copy it out of its channels-major layout first).
+//! output, one more to copy it out of its channels-major layout first); either followed by
+//! a ReLU or LeakyReLU in the same pass.
 
-use gantry_tensor::Element;
+use gantry_tensor::{Element, Rectifier};
 
 use crate::op::Op;
 use crate::tape::Var;
@@ -19,7 +20,7 @@ impl<'t, E: Element> Var<'t, E> {
             .value()
             .try_channel_affine(&a.value(), &b.value())
             .unwrap_or_else(|e| panic!("{e}"));
-        let op = Op::ChannelAffine(self.index, Some(a.index), b.index);
+        let op = Op::ChannelAffine(None, self.index, Some(a.index), b.index);
         self.tape.record(value, op, &[self.index, a.index, b.index])
     }
 
@@ -33,8 +34,36 @@ impl<'t, E: Element> Var<'t, E> {
             .value()
             .try_add_channel_bias(&b.value())
             .unwrap_or_else(|e| panic!("{e}"));
-        let op = Op::ChannelAffine(self.index, None, b.index);
+        let op = Op::ChannelAffine(None, self.index, None, b.index);
         self.tape.record(value, op, &[self.index, b.index])
+    }
+
+    /// `rectifier(x·a[c] + b[c])`, or `rectifier(x + b[c])` without `a` (batch norm and
+    /// its ReLU, a convolution's bias and its LeakyReLU): the value and the gradients of
+    /// [`Var::channel_affine`] (or [`Var::add_channel_bias`]) followed by `.relu()` or
+    /// `.leaky_relu(slope)`, in one pass and one node on the tape.
+    ///
+    /// # Panics
+    /// On shape mismatches, naming the shapes; for a LeakyReLU slope that is negative or NaN
+    /// (see [`Var::matmul_bias_rectified`]).
+    pub fn channel_affine_rectified(
+        self,
+        a: Option<Var<'t, E>>,
+        b: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Var<'t, E> {
+        crate::linalg::check_gate_on_output("channel_affine_rectified", rectifier);
+        let a_value = a.map(|a| a.value());
+        let value = self
+            .value()
+            .try_channel_affine_rectified(a_value.as_ref(), &b.value(), rectifier)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let op = Op::ChannelAffine(Some(rectifier), self.index, a.map(|a| a.index), b.index);
+        let inputs: Vec<usize> = [Some(self.index), a.map(|a| a.index), Some(b.index)]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.tape.record(value, op, &inputs)
     }
 }
 

@@ -8,7 +8,7 @@
 //! batch instead of one small product per image; where that GEMM's columns are folded (a
 //! transposed convolution, a convolution's input gradient), the fold is fused onto it.
 
-use gantry_tensor::{ColumnLayout, Element, Tensor, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Rectifier, Tensor, Window2d};
 
 use crate::tape::Var;
 
@@ -71,6 +71,35 @@ pub fn conv2d<'t, E: Element>(
     bias: Option<Var<'t, E>>,
     opt: ConvOptions,
 ) -> Var<'t, E> {
+    let y = channels_major_product(x, w, opt);
+    match bias {
+        Some(b) => y.add_channel_bias(b),
+        None => y.reshape(&y.shape()),
+    }
+}
+
+/// `rectifier(conv2d(x, w, bias))` (a critic's convolution and its LeakyReLU), with the
+/// rectifier applied in the bias's pass ([`Var::channel_affine_rectified`]): the values and
+/// gradients of [`conv2d`] followed by `.relu()` or `.leaky_relu(slope)`, one pass fewer.
+///
+/// # Panics
+/// As [`conv2d`], and for a LeakyReLU slope that is negative or NaN.
+pub fn conv2d_rectified<'t, E: Element>(
+    x: Var<'t, E>,
+    w: Var<'t, E>,
+    bias: Var<'t, E>,
+    opt: ConvOptions,
+    rectifier: Rectifier,
+) -> Var<'t, E> {
+    channels_major_product(x, w, opt).channel_affine_rectified(None, bias, rectifier)
+}
+
+/// [`conv2d`]'s product as the `[N, O, oh, ow]` view of its `[O, N, oh, ow]` result.
+fn channels_major_product<'t, E: Element>(
+    x: Var<'t, E>,
+    w: Var<'t, E>,
+    opt: ConvOptions,
+) -> Var<'t, E> {
     let (xs, ws) = (x.shape(), w.shape());
     assert!(
         xs.len() == 4 && ws.len() == 4 && xs[1] == ws[1],
@@ -84,15 +113,10 @@ pub fn conv2d<'t, E: Element>(
     let cols = x.unfold_as(&win, ColumnLayout::Batched);
     // `[O, N, oh, ow]` seen as `[N, O, oh, ow]`: the bias pass reads this channels-major
     // view and writes the contiguous output, so the reorder costs no pass of its own.
-    let y = w
-        .reshape(&[o, ws[1] * ws[2] * ws[3]])
+    w.reshape(&[o, ws[1] * ws[2] * ws[3]])
         .conv_matmul(cols, x, &win)
         .reshape(&[o, n, oh, ow])
-        .permute(&[1, 0, 2, 3]);
-    match bias {
-        Some(b) => y.add_channel_bias(b),
-        None => y.reshape(&[n, o, oh, ow]),
-    }
+        .permute(&[1, 0, 2, 3])
 }
 
 /// 2-D transposed convolution with PyTorch's semantics (`F.conv_transpose2d`):

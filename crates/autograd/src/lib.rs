@@ -36,6 +36,6 @@ mod reduce;
 pub mod tape;
 mod unary;
 
-pub use conv::{conv2d, conv_transpose2d, ConvOptions};
+pub use conv::{conv2d, conv2d_rectified, conv_transpose2d, ConvOptions};
 pub use gradcheck::{gradcheck, gradgradcheck, GradcheckError, Tolerance};
 pub use tape::{Tape, Var};

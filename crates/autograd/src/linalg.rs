@@ -70,6 +70,14 @@ pub(crate) fn rectifier_vjp<'t, E: Element>(
     }
 }
 
+/// Panics unless `rectifier`'s output is positive exactly where its input is (ReLU, or a
+/// LeakyReLU slope ≥ 0), which [`rectifier_vjp`] relies on; `op` names the caller.
+pub(crate) fn check_gate_on_output(op: &str, rectifier: Rectifier) {
+    if let Rectifier::LeakyRelu(slope) = rectifier {
+        assert!(slope >= 0.0, "{op}: LeakyReLU slope {slope} (need ≥ 0)");
+    }
+}
+
 /// Whether a matrix is stored column-major (a transposed view of a row-major one).
 fn is_transposed<E: Element>(m: Var<'_, E>) -> bool {
     let v = m.value();
@@ -172,12 +180,7 @@ impl<'t, E: Element> Var<'t, E> {
     ) -> Var<'t, E> {
         self.same_tape(&b, "matmul_bias_rectified");
         self.same_tape(&bias, "matmul_bias_rectified");
-        if let Rectifier::LeakyRelu(slope) = rectifier {
-            assert!(
-                slope >= 0.0,
-                "matmul_bias_rectified: LeakyReLU slope {slope} (need ≥ 0)"
-            );
-        }
+        check_gate_on_output("matmul_bias_rectified", rectifier);
         let value = self
             .value()
             .matmul_bias_rectified(&b.value(), &bias.value(), rectifier);

@@ -38,8 +38,9 @@ pub(crate) enum Op {
     /// `a·b + bias` for matrices `a`, `b` and a bias row (inputs `a`, `b`, `bias`), then
     /// the rectifier if any.
     MatMulBias(Option<Rectifier>, usize, usize, usize),
-    /// `x[n, c, …]·a[c] + b[c]`, or `x[n, c, …] + b[c]` without `a` (inputs `x`, `a`, `b`).
-    ChannelAffine(usize, Option<usize>, usize),
+    /// `x[n, c, …]·a[c] + b[c]`, or `x[n, c, …] + b[c]` without `a` (inputs `x`, `a`, `b`),
+    /// then the rectifier if any.
+    ChannelAffine(Option<Rectifier>, usize, Option<usize>, usize),
     /// `fold(a·b)` from batched columns, never storing `a·b` (the image size is the node's
     /// own shape).
     MatMulFold(Window2d, usize, usize),
@@ -74,7 +75,7 @@ impl Op {
             Op::ConvMatMul(_, a, b, c) | Op::MatMulBias(_, a, b, c) => {
                 pred(*a) || pred(*b) || pred(*c)
             }
-            Op::ChannelAffine(x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
+            Op::ChannelAffine(_, x, a, b) => pred(*x) || a.is_some_and(&mut pred) || pred(*b),
             Op::Concat(parts, _) => parts.iter().any(|&p| pred(p)),
         }
     }
@@ -138,8 +139,9 @@ pub(crate) fn vjp<'t, E: Element>(
             );
             present([(*w, gw), (*x, gx)])
         }
-        Op::ChannelAffine(x, a, b) => {
+        Op::ChannelAffine(rectifier, x, a, b) => {
             let needs = [needs(*x), a.is_some_and(&needs), needs(*b)];
+            let g = crate::linalg::rectifier_vjp(*rectifier, y, g);
             let grads =
                 crate::channel::channel_affine_vjp(tape.at(*x), a.map(|a| tape.at(a)), g, needs);
             [Some(*x), *a, Some(*b)]

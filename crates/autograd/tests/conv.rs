@@ -1,5 +1,7 @@
 //! `conv2d` and `conv_transpose2d` (composed from unfold/fold and matmul) against naive
-//! loops written from PyTorch's definitions, then `gradcheck` and `gradgradcheck` of both.
+//! loops written from PyTorch's definitions, then `gradcheck` and `gradgradcheck` of both;
+//! `conv2d_rectified` (the LeakyReLU in the bias's pass) against the loop then LeakyReLU,
+//! and its `gradcheck` and `gradgradcheck`.
 //!
 //! PyTorch's `Conv2d` is a cross-correlation:
 //! `out[n, o, y, x] = b[o] + Σ_{c,i,j} in[n, c, y·s − p + i·d, x·s − p + j·d] · w[o, c, i, j]`
@@ -10,9 +12,10 @@
 
 use gantry_autograd::gradcheck::higher_ranked;
 use gantry_autograd::{
-    conv2d, conv_transpose2d, gradcheck, gradgradcheck, ConvOptions, Tape, Tolerance, Var,
+    conv2d, conv2d_rectified, conv_transpose2d, gradcheck, gradgradcheck, ConvOptions, Tape,
+    Tolerance, Var,
 };
-use gantry_tensor::Tensor;
+use gantry_tensor::{Rectifier, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -312,6 +315,44 @@ fn conv2d_matches_direct_loop() {
         let got = conv2d_of(&c, &vars).value();
         let want = conv2d_naive(&ins[0], &ins[1], ins.get(2), c.opt);
         assert_close(c.name, &got, &want);
+    }
+}
+
+/// `leaky_relu(conv2d(x, w, b), 0.2)` with the rectifier in the bias's pass.
+fn conv2d_leaky_of<'t>(c: &Config, xs: &[Var<'t, f64>]) -> Var<'t, f64> {
+    conv2d_rectified(xs[0], xs[1], xs[2], c.opt, Rectifier::LeakyRelu(0.2))
+}
+
+#[test]
+fn conv2d_rectified_matches_direct_loop_then_leaky_relu() {
+    for c in conv2d_configs().iter().filter(|c| c.bias) {
+        let ins = inputs(c, c.w[0]);
+        let tape = Tape::new();
+        let vars: Vec<_> = ins.iter().map(|t| tape.constant(t.clone())).collect();
+        let got = conv2d_leaky_of(c, &vars).value();
+        let conv = conv2d_naive(&ins[0], &ins[1], ins.get(2), c.opt);
+        let want = conv.map(|v| if v > 0.0 { v } else { 0.2 * v });
+        assert!(
+            conv.to_vec().iter().any(|&v| v < 0.0),
+            "{}: no negative",
+            c.name
+        );
+        assert_close(c.name, &got, &want);
+    }
+}
+
+#[test]
+fn conv2d_rectified_gradcheck_and_gradgradcheck() {
+    for c in conv2d_configs().iter().filter(|c| c.bias) {
+        let ins = inputs(c, c.w[0]);
+        let f = higher_ranked(|xs| conv2d_leaky_of(c, xs).tanh());
+        let tol = Tolerance::default();
+        if let Err(e) = gradcheck(f, &ins, tol) {
+            panic!("conv2d_rectified {}: gradcheck: {e}", c.name);
+        }
+        if let Err(e) = gradgradcheck(f, &ins, tol) {
+            panic!("conv2d_rectified {}: gradgradcheck: {e}", c.name);
+        }
     }
 }
 

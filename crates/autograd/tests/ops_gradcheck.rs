@@ -326,6 +326,25 @@ fn reductions() {
             vec![any(&[3, 2, 5], 197), any(&[3], 198), any(&[3], 199)],
             |x| x[0].permute(&[1, 0, 2]).channel_affine(x[1], x[2]),
         ),
+        // The same with a rectifier in the pass (a tanh after it, so that the second
+        // derivative is not zero).
+        case(
+            "tanh(channel_affine_rectified relu) rank 4",
+            vec![any(&[2, 3, 2, 2], 200), any(&[3], 201), any(&[3], 202)],
+            |x| {
+                x[0].channel_affine_rectified(Some(x[1]), x[2], Rectifier::Relu)
+                    .tanh()
+            },
+        ),
+        case(
+            "channel_affine_rectified leaky 0.2, bias only, channels-major",
+            vec![any(&[3, 2, 2, 2], 203), any(&[3], 204)],
+            |x| {
+                let r = Rectifier::LeakyRelu(0.2);
+                x[0].permute(&[1, 0, 2, 3])
+                    .channel_affine_rectified(None, x[1], r)
+            },
+        ),
         // Batch norm's whole training-mode forward, with the statistics as primitives.
         case(
             "batch norm",

@@ -4,11 +4,12 @@
 //! `GP(θ) = mean_i (‖∇ₓ D_θ(x̂ᵢ)‖₂ − 1)²`, the norm over all of a sample's axes. Its
 //! gradient in θ, taken by the tape (`create_graph = true` for `∇ₓD`, then an ordinary
 //! backward to θ), must equal central finite differences of `GP` itself, for an MLP critic
-//! (its layers as product, bias and LeakyReLU, and as the one fused op a `Sequential` records
-//! for them) and for a conv critic (whose backward-of-backward runs through unfold ↔ fold).
+//! and for a conv critic (whose backward-of-backward runs through unfold ↔ fold), each with
+//! its layers as product, bias and LeakyReLU and as the one fused op a `Sequential` records
+//! for them.
 
 use gantry_autograd::gradcheck::higher_ranked;
-use gantry_autograd::{conv2d, gradcheck, ConvOptions, Tape, Tolerance, Var};
+use gantry_autograd::{conv2d, conv2d_rectified, gradcheck, ConvOptions, Tape, Tolerance, Var};
 use gantry_tensor::{Rectifier, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -36,6 +37,13 @@ fn mlp_critic_fused<'t>(p: &[Var<'t, f64>], x: Var<'t, f64>) -> Var<'t, f64> {
 /// Parameters `[W [3,1,3,3], b [3], V [27,1], c [1]]`.
 fn conv_critic<'t>(p: &[Var<'t, f64>], x: Var<'t, f64>) -> Var<'t, f64> {
     let h = conv2d(x, p[0], Some(p[1]), ConvOptions::new(2, 1)).leaky_relu(0.2);
+    h.flatten().matmul(p[2]) + p[3]
+}
+
+/// [`conv_critic`] with the LeakyReLU in the convolution's bias pass.
+fn conv_critic_fused<'t>(p: &[Var<'t, f64>], x: Var<'t, f64>) -> Var<'t, f64> {
+    let leaky = Rectifier::LeakyRelu(0.2);
+    let h = conv2d_rectified(x, p[0], p[1], ConvOptions::new(2, 1), leaky);
     h.flatten().matmul(p[2]) + p[3]
 }
 
@@ -134,8 +142,28 @@ fn fused_mlp_critic_penalty_gradient_matches_finite_differences() {
 /// its parameter gradients have the same bits as with the product, bias and LeakyReLU
 /// recorded as three ops.
 #[test]
-fn fused_and_unfused_mlp_critics_give_the_same_bits() {
-    let (params, x_hat) = mlp_setup();
+fn fused_and_unfused_critics_give_the_same_bits() {
+    for (name, fused, unfused, (params, x_hat)) in [
+        (
+            "mlp",
+            mlp_critic_fused as Critic,
+            mlp_critic as Critic,
+            mlp_setup(),
+        ),
+        ("conv", conv_critic_fused, conv_critic, conv_setup()),
+    ] {
+        same_bits(name, fused, unfused, &params, &x_hat);
+    }
+}
+
+/// The penalty and its parameter gradients of two critics, bit for bit.
+fn same_bits(
+    name: &str,
+    fused: Critic,
+    unfused: Critic,
+    params: &[Tensor<f64>],
+    x_hat: &Tensor<f64>,
+) {
     let run = |critic: Critic| {
         let tape = Tape::new();
         let p: Vec<_> = params.iter().map(|t| tape.var(t.clone())).collect();
@@ -146,13 +174,13 @@ fn fused_and_unfused_mlp_critics_give_the_same_bits() {
         }
         out
     };
-    let (fused, unfused) = (run(mlp_critic_fused), run(mlp_critic));
+    let (fused, unfused) = (run(fused), run(unfused));
     assert_eq!(fused.len(), unfused.len());
     for (i, (f, u)) in fused.iter().zip(&unfused).enumerate() {
         assert_eq!(
             f.to_bits(),
             u.to_bits(),
-            "value {i}: fused {f}, unfused {u}"
+            "{name}: value {i}: fused {f}, unfused {u}"
         );
     }
 }
@@ -164,11 +192,22 @@ fn conv_critic_penalty_gradient_matches_finite_differences() {
 }
 
 #[test]
+fn fused_conv_critic_penalty_gradient_matches_finite_differences() {
+    let (params, x_hat) = conv_setup();
+    check_by_hand("fused conv critic", conv_critic_fused, &params, &x_hat);
+}
+
+#[test]
 fn penalty_gradcheck_with_parameters_as_inputs() {
     for (name, critic, (params, x_hat)) in [
         ("mlp critic", mlp_critic as Critic, mlp_setup()),
         ("fused mlp critic", mlp_critic_fused as Critic, mlp_setup()),
         ("conv critic", conv_critic as Critic, conv_setup()),
+        (
+            "fused conv critic",
+            conv_critic_fused as Critic,
+            conv_setup(),
+        ),
     ] {
         let f = higher_ranked(|p| gradient_penalty(critic, p, p[0].tape().var(x_hat.clone())));
         if let Err(e) = gradcheck(f, &params, Tolerance::default()) {

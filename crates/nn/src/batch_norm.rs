@@ -8,7 +8,7 @@
 use std::cell::Cell;
 
 use gantry_autograd::{Tape, Var};
-use gantry_tensor::{Element, Tensor};
+use gantry_tensor::{Element, Rectifier, Tensor};
 
 use crate::module::{Module, Named};
 use crate::param::{Param, ParamTape};
@@ -66,17 +66,33 @@ impl<E: Element> BatchNorm<E> {
             vec![0, 2, 3]
         }
     }
+
+    /// `γ·(x − μ)/√(σ² + ε) + β = x·s + (β − μ·s)` with `s = γ/√(σ² + ε)`: the per-channel
+    /// scale `s` and shift, `[C]`-sized, so that only one pass (`channel_affine`) writes
+    /// the batch.
+    fn scale_and_shift<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> (Var<'t, E>, Var<'t, E>) {
+        let (mean, var) = self.statistics(tape, x);
+        let eps = E::from_f64_lossy(self.eps);
+        let scale = (var + eps).pow(E::from_f64_lossy(-0.5)) * tape.param(&self.weight);
+        let shift = tape.param(&self.bias) - mean * scale;
+        (scale, shift)
+    }
 }
 
 impl<E: Element> Module<E> for BatchNorm<E> {
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
-        let (mean, var) = self.statistics(tape, x);
-        let eps = E::from_f64_lossy(self.eps);
-        // γ·(x − μ)/√(σ² + ε) + β = x·s + (β − μ·s) with s = γ/√(σ² + ε): the per-channel
-        // scale and shift are [C]-sized, so only one pass (`channel_affine`) writes the batch.
-        let scale = (var + eps).pow(E::from_f64_lossy(-0.5)) * tape.param(&self.weight);
-        let shift = tape.param(&self.bias) - mean * scale;
+        let (scale, shift) = self.scale_and_shift(tape, x);
         x.channel_affine(scale, shift)
+    }
+    /// The rectifier in the same pass as the affine map (`channel_affine_rectified`).
+    fn forward_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Option<Var<'t, E>> {
+        let (scale, shift) = self.scale_and_shift(tape, x);
+        Some(x.channel_affine_rectified(Some(scale), shift, rectifier))
     }
     fn params(&self) -> Vec<Named<E>> {
         vec![

@@ -1,7 +1,7 @@
 //! `Conv2d` and `ConvTranspose2d` layers with PyTorch's shapes, semantics and default init.
 
-use gantry_autograd::{conv2d, conv_transpose2d, ConvOptions, Tape, Var};
-use gantry_tensor::Element;
+use gantry_autograd::{conv2d, conv2d_rectified, conv_transpose2d, ConvOptions, Tape, Var};
+use gantry_tensor::{Element, Rectifier};
 use rand::Rng;
 
 use crate::init::pytorch_uniform;
@@ -59,11 +59,33 @@ impl<E: Element> WeightLayer<E> for Conv2d<E> {
             self.options,
         )
     }
+    /// With a bias, the rectifier applied in the bias's pass ([`conv2d_rectified`]).
+    fn forward_with_weight_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        w: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Var<'t, E> {
+        match &self.bias {
+            Some(b) => conv2d_rectified(x, w, tape.param(b), self.options, rectifier),
+            None => conv2d(x, w, None, self.options).rectify(rectifier),
+        }
+    }
 }
 
 impl<E: Element> Module<E> for Conv2d<E> {
     fn forward<'t>(&self, tape: &'t Tape<E>, x: Var<'t, E>) -> Var<'t, E> {
         self.forward_with_weight(tape, x, tape.param(&self.weight))
+    }
+    fn forward_rectified<'t>(
+        &self,
+        tape: &'t Tape<E>,
+        x: Var<'t, E>,
+        rectifier: Rectifier,
+    ) -> Option<Var<'t, E>> {
+        let w = tape.param(&self.weight);
+        Some(self.forward_with_weight_rectified(tape, x, w, rectifier))
     }
     fn params(&self) -> Vec<Named<E>> {
         weight_and_bias(self)

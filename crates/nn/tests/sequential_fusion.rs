@@ -1,11 +1,15 @@
 //! A `Sequential` runs a `Linear` (with a bias, plain or spectrally normalized) and the
-//! `ReLU` or `LeakyReLU` after it as one op (`matmul_bias_rectified`). The fusion must not
+//! `ReLU` or `LeakyReLU` after it as one op (`matmul_bias_rectified`), and a `Conv2d` with a
+//! bias or a `BatchNorm` and the rectifier after it as one pass (`channel_affine_rectified`). The fusion must not
 //! change anything a user can see: the output, the parameter gradients of a WGAN-GP-style
 //! penalty (a double backward), the input gradient and the parameter names all have the
 //! bits of the layers written out one op at a time; only the tape is shorter.
 
 use gantry_autograd::{Tape, Var};
-use gantry_nn::{gradients, LeakyReLU, Linear, Module, ParamTape, ReLU, Sequential, SpectralNorm};
+use gantry_nn::{
+    gradients, BatchNorm, Conv2d, Flatten, LeakyReLU, Linear, Module, ParamTape, ReLU, Sequential,
+    SpectralNorm,
+};
 use gantry_tensor::{Rectifier, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -157,5 +161,58 @@ fn a_spectrally_normalized_linear_fuses_with_its_relu() {
     assert!(
         y.contains(&0.0) && y.iter().any(|&v| v > 0.0),
         "the test needs both sides"
+    );
+}
+
+/// A small DCGAN-style critic, `[N, 1, 16, 16]` → `[N, 1]`: conv, LeakyReLU, spectrally
+/// normalized conv, batch norm, ReLU, flatten, linear. With `apart`, each conv and the batch
+/// norm sits in a `Sequential` of its own, across whose end nothing fuses: the same layers
+/// (the same seed) run op by op.
+fn conv_net(apart: bool) -> Sequential<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let conv1 = Conv2d::new(1, 8, 4, 2, 1, &mut rng);
+    let conv2 = SpectralNorm::new(Conv2d::new(8, 16, 4, 2, 1, &mut rng), &mut rng);
+    let head = Linear::new(16 * 4 * 4, 1, &mut rng);
+    let net = Sequential::new();
+    let net = if apart {
+        net.add(Sequential::new().add(conv1))
+    } else {
+        net.add(conv1)
+    };
+    let net = net.add(LeakyReLU(0.2));
+    let net = if apart {
+        net.add(Sequential::new().add(conv2))
+            .add(Sequential::new().add(BatchNorm::new_2d(16)))
+    } else {
+        net.add(conv2).add(BatchNorm::new_2d(16))
+    };
+    net.add(ReLU).add(Flatten).add(head)
+}
+
+#[test]
+fn convolutions_and_batch_norm_fuse_with_the_same_bits() {
+    let x = Tensor::<f32>::randn(&[8, 1, 16, 16], &mut ChaCha8Rng::seed_from_u64(6));
+    let run = |net: &Sequential<f32>| {
+        let tape = Tape::new();
+        let xv = tape.var(x.clone());
+        let scores = net.forward(&tape, xv);
+        let gx = tape.grad(scores.sum(), &[xv], true)[0];
+        let penalty = (gx.norm_axes(&[1, 2, 3], false, 1e-12) - 1.0)
+            .square()
+            .mean();
+        let params: Vec<_> = net.params().into_iter().map(|(_, p)| p).collect();
+        let mut out = scores.value().to_vec();
+        for g in gradients(&tape, penalty, &params) {
+            out.extend(g.to_vec());
+        }
+        (out, tape.len())
+    };
+    let ((fused, fused_nodes), (apart, apart_nodes)) =
+        (run(&conv_net(false)), run(&conv_net(true)));
+    assert_same_bits(&fused, &apart, "conv + LeakyReLU, batch norm + ReLU");
+    assert!(fused.iter().any(|v| v.abs() > 1e-3));
+    assert!(
+        fused_nodes < apart_nodes,
+        "fused {fused_nodes} nodes, apart {apart_nodes}"
     );
 }

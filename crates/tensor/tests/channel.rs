@@ -1,9 +1,10 @@
 //! The per-channel kernels: `var_axes` (the same bits as the composite it replaces, and
 //! close to a two-pass `f64` loop), `channel_affine` and `add_channel_bias` (against loops,
 //! from contiguous and channels-major inputs), on shapes with and without trailing axes,
-//! below and above the parallel threshold.
+//! below and above the parallel threshold; and both followed by a rectifier in the same
+//! pass (`channel_affine_rectified`), against the op then `relu` or `leaky_relu`.
 
-use gantry_tensor::Tensor;
+use gantry_tensor::{Rectifier, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -117,6 +118,59 @@ fn channel_affine_and_bias_are_the_loops() {
             assert!(y.is_contiguous());
             assert_eq!(bits(&y), affine, "{shape:?} {name}");
             assert_eq!(bits(&x.add_channel_bias(&b)), bias, "{shape:?} {name}");
+        }
+    }
+}
+
+/// With a rectifier, the bits of the affine map (or the bias) and then `relu` or
+/// `leaky_relu(0.2)` as ops of their own, with values on both sides of 0 (a shift of −3
+/// around inputs of 3 ± 1), from contiguous and channels-major inputs.
+#[test]
+fn channel_affine_rectified_is_the_op_then_the_rectifier() {
+    for (shape, seed) in [
+        (vec![3, 4], 1),
+        (vec![64, 6272], 2),
+        (vec![64, 64, 14, 14], 3),
+        (vec![7, 3, 5, 11], 4),
+    ] {
+        let x = random(&shape, seed);
+        let c = shape[1];
+        let a = random(&[c], seed + 10).map(|v| v / 3.0);
+        let b = random(&[c], seed + 20).map(|v| -v);
+        let affine = x.channel_affine(&a, &b);
+        let shifted = x.add_channel_bias(&b);
+        for z in [&affine, &shifted] {
+            let v = z.to_vec();
+            assert!(v.iter().any(|&v| v < 0.0) && v.iter().any(|&v| v > 0.0));
+        }
+        for (name, x) in [
+            ("contiguous", x.clone()),
+            ("channels-major", channels_major(&x)),
+        ] {
+            for (r, f) in [
+                (
+                    Rectifier::Relu,
+                    Box::new(|z: &Tensor<f32>| z.relu()) as Box<dyn Fn(&_) -> _>,
+                ),
+                (
+                    Rectifier::LeakyRelu(0.2),
+                    Box::new(|z: &Tensor<f32>| z.leaky_relu(0.2)),
+                ),
+            ] {
+                let got = x.try_channel_affine_rectified(Some(&a), &b, r).unwrap();
+                assert!(got.is_contiguous());
+                assert_eq!(
+                    bits(&got),
+                    bits(&f(&affine)),
+                    "{shape:?} {name} {r:?} affine"
+                );
+                let got = x.try_channel_affine_rectified(None, &b, r).unwrap();
+                assert_eq!(
+                    bits(&got),
+                    bits(&f(&shifted)),
+                    "{shape:?} {name} {r:?} bias"
+                );
+            }
         }
     }
 }
