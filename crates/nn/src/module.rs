@@ -31,16 +31,17 @@ pub trait Module<E: Element = f32> {
         Vec::new()
     }
 
-    /// The rectifier this module is, if it is one a product can apply in its epilogue
-    /// (`ReLU`, and `LeakyReLU` with a slope ≥ 0); `None` for every other module.
+    /// The rectifier this module is, if it is one the layer before it can apply in its own
+    /// pass (`ReLU`, and `LeakyReLU` with a slope ≥ 0); `None` for every other module.
     fn rectifier(&self) -> Option<Rectifier> {
         None
     }
 
     /// This module applied to `x` and then `rectifier`, as one op where the module can fuse
-    /// the two (a `Linear` with a bias: [`Var::matmul_bias_rectified`]); `None`, having
-    /// done nothing, where it cannot (this default). [`Sequential`] asks each layer followed
-    /// by a rectifier.
+    /// the two (a `Linear` with a bias: [`Var::matmul_bias_rectified`]; a `Conv2d` with a
+    /// bias or a `BatchNorm`: [`Var::channel_affine_rectified`]); `None`, having done
+    /// nothing, where it cannot (this default). [`Sequential`] asks each layer followed by a
+    /// rectifier.
     fn forward_rectified<'t>(
         &self,
         _tape: &'t Tape<E>,
@@ -118,9 +119,9 @@ impl<E: Element> Sequential<E> {
 
 impl<E: Element> Sequential<E> {
     /// The layers applied in order, each by `apply`, except that a layer followed by a
-    /// rectifier it can apply in its own product ([`Module::forward_rectified`], a `Linear`
-    /// then a `ReLU`) runs as one op with it: the same values and gradients, with one pass
-    /// over the layer's output and one tape node fewer.
+    /// rectifier it can apply in its own pass ([`Module::forward_rectified`]: a `Linear`
+    /// then a `ReLU`, a `Conv2d` then a `LeakyReLU`) runs as one op with it: the same values
+    /// and gradients, with one pass over the layer's output and one tape node fewer.
     fn chain<'t>(
         &self,
         tape: &'t Tape<E>,

@@ -1,11 +1,14 @@
 //! ReLU and LeakyReLU as functions of one element, and [`Rectifier`], the one a matrix
-//! product can apply to its result in the same pass as its bias ([`Tensor::matmul_bias_rectified`]).
+//! product can apply to its result in the same pass as its bias
+//! ([`Tensor::matmul_bias_rectified`]), or a per-channel pass to what it writes
+//! ([`Tensor::try_channel_affine_rectified`]).
 //!
 //! `relu(x) = x` for `x > 0`, else `0`; `leaky_relu(x) = x` for `x > 0`, else `slope·x`.
 //! Written as a comparison and a select, so NaN maps to `0` (ReLU) or NaN (LeakyReLU) and
 //! `−0` to `+0` (ReLU) or `slope·(−0)`, wherever the function is applied.
 //!
 //! [`Tensor::matmul_bias_rectified`]: crate::Tensor::matmul_bias_rectified
+//! [`Tensor::try_channel_affine_rectified`]: crate::Tensor::try_channel_affine_rectified
 
 use crate::element::Element;
 
