@@ -52,7 +52,7 @@ impl<'t, E: Element> Var<'t, E> {
         b: Var<'t, E>,
         rectifier: Rectifier,
     ) -> Var<'t, E> {
-        crate::linalg::check_gate_on_output("channel_affine_rectified", rectifier);
+        crate::unary::check_gate_on_output("channel_affine_rectified", rectifier);
         let a_value = a.map(|a| a.value());
         let value = self
             .value()

@@ -54,30 +54,6 @@ pub(crate) fn matmul_bias_vjp<'t, E: Element>(
     [ga, gb, needs_bias.then(|| g.sum_to(&bias.shape()))]
 }
 
-/// `y = r(z)` for the rectifier `r` ⇒ `z̄ = ȳ` where `z > 0`, `slope·ȳ` elsewhere (slope 0
-/// for ReLU): the same gate as the unfused op's VJP, read from the output `y`, which is
-/// positive exactly where `z` is when the slope is not negative (checked where the op is
-/// recorded). Without a rectifier, `z̄ = ȳ`.
-pub(crate) fn rectifier_vjp<'t, E: Element>(
-    rectifier: Option<Rectifier>,
-    y: Var<'t, E>,
-    g: Var<'t, E>,
-) -> Var<'t, E> {
-    match rectifier {
-        None => g,
-        Some(Rectifier::Relu) => g.relu_gate(y, E::zero()),
-        Some(Rectifier::LeakyRelu(slope)) => g.relu_gate(y, E::from_f64_lossy(slope)),
-    }
-}
-
-/// Panics unless `rectifier`'s output is positive exactly where its input is (ReLU, or a
-/// LeakyReLU slope ≥ 0), which [`rectifier_vjp`] relies on; `op` names the caller.
-pub(crate) fn check_gate_on_output(op: &str, rectifier: Rectifier) {
-    if let Rectifier::LeakyRelu(slope) = rectifier {
-        assert!(slope >= 0.0, "{op}: LeakyReLU slope {slope} (need ≥ 0)");
-    }
-}
-
 /// Whether a matrix is stored column-major (a transposed view of a row-major one).
 fn is_transposed<E: Element>(m: Var<'_, E>) -> bool {
     let v = m.value();
@@ -180,7 +156,7 @@ impl<'t, E: Element> Var<'t, E> {
     ) -> Var<'t, E> {
         self.same_tape(&b, "matmul_bias_rectified");
         self.same_tape(&bias, "matmul_bias_rectified");
-        check_gate_on_output("matmul_bias_rectified", rectifier);
+        crate::unary::check_gate_on_output("matmul_bias_rectified", rectifier);
         let value = self
             .value()
             .matmul_bias_rectified(&b.value(), &bias.value(), rectifier);

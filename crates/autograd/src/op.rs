@@ -113,7 +113,7 @@ pub(crate) fn vjp<'t, E: Element>(
         }
         Op::MatMulBias(rectifier, a, b, bias) => {
             let needs = [needs(*a), needs(*b), needs(*bias)];
-            let g = crate::linalg::rectifier_vjp(*rectifier, y, g);
+            let g = rectifier.map_or(g, |r| crate::unary::rectifier_gate(r, y, g));
             let [ga, gb, gbias] =
                 crate::linalg::matmul_bias_vjp(tape.at(*a), tape.at(*b), tape.at(*bias), g, needs);
             present([(*a, ga), (*b, gb), (*bias, gbias)])
@@ -141,7 +141,7 @@ pub(crate) fn vjp<'t, E: Element>(
         }
         Op::ChannelAffine(rectifier, x, a, b) => {
             let needs = [needs(*x), a.is_some_and(&needs), needs(*b)];
-            let g = crate::linalg::rectifier_vjp(*rectifier, y, g);
+            let g = rectifier.map_or(g, |r| crate::unary::rectifier_gate(r, y, g));
             let grads =
                 crate::channel::channel_affine_vjp(tape.at(*x), a.map(|a| tape.at(a)), g, needs);
             [Some(*x), *a, Some(*b)]

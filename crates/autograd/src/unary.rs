@@ -5,7 +5,8 @@ use gantry_tensor::{Element, Rectifier, Tensor};
 use crate::op::Op;
 use crate::tape::Var;
 
-/// The unary primitives. `Pow` and `LeakyRelu` keep their scalar (as `f64`).
+/// The unary primitives. `Pow` keeps its scalar (as `f64`), `Rectify` its rectifier (ReLU,
+/// or LeakyReLU with its slope).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Unary {
     Neg,
@@ -15,8 +16,7 @@ pub(crate) enum Unary {
     Tanh,
     Sigmoid,
     Softplus,
-    Relu,
-    LeakyRelu(f64),
+    Rectify(Rectifier),
     Abs,
 }
 
@@ -32,8 +32,8 @@ impl Unary {
             Unary::Tanh => x.tanh(),
             Unary::Sigmoid => x.sigmoid(),
             Unary::Softplus => x.softplus(),
-            Unary::Relu => x.relu(),
-            Unary::LeakyRelu(s) => x.leaky_relu(e(s)),
+            Unary::Rectify(Rectifier::Relu) => x.relu(),
+            Unary::Rectify(Rectifier::LeakyRelu(s)) => x.leaky_relu(e(s)),
             Unary::Abs => x.abs(),
         }
     }
@@ -62,13 +62,36 @@ impl Unary {
             Unary::Sigmoid => g * y * (-y + E::one()),
             // d softplus(x) = σ(x)
             Unary::Softplus => g * x.sigmoid(),
-            // d relu(x) = [x > 0]
-            Unary::Relu => g.relu_gate(x, E::zero()),
-            // d lrelu(x) = 1 if x > 0 else slope
-            Unary::LeakyRelu(s) => g.relu_gate(x, e(s)),
+            Unary::Rectify(r) => rectifier_gate(r, x, g),
             // d|x| = sign(x)
             Unary::Abs => g * x.constant(x.value().sign()),
         }
+    }
+}
+
+/// The VJP of a rectifier, `ḡ = g` where `mask > 0`, `slope·g` elsewhere (slope 0 for ReLU:
+/// `d relu(x) = [x > 0]`, `d lrelu(x) = 1 if x > 0 else slope`), one `relu_gate`. The mask is
+/// the rectifier's input; the fused ops (`matmul_bias_rectified`, `channel_affine_rectified`)
+/// pass their output instead, which is positive exactly where the input is for a slope ≥ 0
+/// ([`check_gate_on_output`]).
+pub(crate) fn rectifier_gate<'t, E: Element>(
+    rectifier: Rectifier,
+    mask: Var<'t, E>,
+    g: Var<'t, E>,
+) -> Var<'t, E> {
+    let slope = match rectifier {
+        Rectifier::Relu => E::zero(),
+        Rectifier::LeakyRelu(slope) => E::from_f64_lossy(slope),
+    };
+    g.relu_gate(mask, slope)
+}
+
+/// Panics unless `rectifier`'s output is positive exactly where its input is (ReLU, or a
+/// LeakyReLU slope ≥ 0), which a fused op's [`rectifier_gate`] on its output relies on;
+/// `op` names the caller.
+pub(crate) fn check_gate_on_output(op: &str, rectifier: Rectifier) {
+    if let Rectifier::LeakyRelu(slope) = rectifier {
+        assert!(slope >= 0.0, "{op}: LeakyReLU slope {slope} (need ≥ 0)");
     }
 }
 
@@ -113,18 +136,15 @@ impl<'t, E: Element> Var<'t, E> {
     }
     /// `max(x, 0)`.
     pub fn relu(self) -> Var<'t, E> {
-        self.unary(Unary::Relu)
+        self.rectify(Rectifier::Relu)
     }
     /// `x` if `x > 0`, else `slope · x`.
     pub fn leaky_relu(self, slope: E) -> Var<'t, E> {
-        self.unary(Unary::LeakyRelu(slope.to_f64().expect("finite slope")))
+        self.rectify(Rectifier::LeakyRelu(slope.to_f64().expect("finite slope")))
     }
     /// `relu` or `leaky_relu`, as the rectifier says.
     pub fn rectify(self, rectifier: Rectifier) -> Var<'t, E> {
-        match rectifier {
-            Rectifier::Relu => self.relu(),
-            Rectifier::LeakyRelu(slope) => self.unary(Unary::LeakyRelu(slope)),
-        }
+        self.unary(Unary::Rectify(rectifier))
     }
     /// `|x|`.
     pub fn abs(self) -> Var<'t, E> {
