@@ -1,6 +1,6 @@
 //! Matrix product and the convolution kernels (unfold, fold): forward and VJP side by side.
 
-use gantry_tensor::{ColumnLayout, Element, Rectifier, Window2d};
+use gantry_tensor::{ColumnLayout, Element, Rectifier, Tensor, Window2d};
 
 use crate::op::Op;
 use crate::tape::Var;
@@ -19,15 +19,15 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
     needs: [bool; 2],
 ) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
     let (sa, sb) = (a.shape(), b.shape());
+    if (sa.len(), sb.len()) == (2, 2) {
+        return matrix_vjp(a, b, g, needs);
+    }
     let ga = needs[0].then(|| match (sa.len(), sb.len()) {
         (2, 3) => {
             let (batch, k, n) = (sb[0], sb[1], sb[2]);
             let g2 = g.permute(&[1, 0, 2]).reshape(&[sa[0], batch * n]);
             g2.matmul(b.permute(&[1, 0, 2]).reshape(&[k, batch * n]).t())
         }
-        // A transposed operand (`Wᵀ` in `x·Wᵀ`) gets its gradient transposed too: computed
-        // as `(B·C̄ᵀ)ᵀ`, a view whose transpose back (the VJP of `t`) is contiguous.
-        (2, 2) if is_transposed(a) => b.matmul(g.t()).t(),
         _ => g.matmul(b.t()).sum_to(&sa),
     });
     let gb = needs[1].then(|| match (sa.len(), sb.len()) {
@@ -35,8 +35,57 @@ pub(crate) fn matmul_vjp<'t, E: Element>(
             let (rows, k) = (sa[0] * sa[1], sa[2]);
             a.reshape(&[rows, k]).t().matmul(g.reshape(&[rows, sb[1]]))
         }
-        (2, 2) if is_transposed(b) => g.t().matmul(a).t(),
         _ => a.t().matmul(g).sum_to(&sb),
+    });
+    (ga, gb)
+}
+
+/// [`matmul_vjp`] for two matrices: `Ā = C̄·Bᵀ` and `B̄ = Aᵀ·C̄`. A transposed operand (`Wᵀ`
+/// in `x·Wᵀ`) gets its gradient transposed too: computed as `(B·C̄ᵀ)ᵀ` or `(C̄ᵀ·A)ᵀ`, a view
+/// whose transpose back (the VJP of `t`) is contiguous.
+///
+/// The two products are computed first, side by side when both are needed
+/// ([`Tensor::matmul_pair`]), then recorded as if each had been computed where it is
+/// recorded: the tape is the same node for node as with two [`Var::matmul`]s.
+fn matrix_vjp<'t, E: Element>(
+    a: Var<'t, E>,
+    b: Var<'t, E>,
+    g: Var<'t, E>,
+    needs: [bool; 2],
+) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
+    let (ta, tb) = (is_transposed(a), is_transposed(b));
+    let (av, bv, gv) = (a.value(), b.value(), g.value());
+    // The operands of each product, as recorded below.
+    let for_a = if ta {
+        (bv.clone(), gv.t())
+    } else {
+        (gv.clone(), bv.t())
+    };
+    let for_b = if tb { (gv.t(), av) } else { (av.t(), gv) };
+    let product = |(x, y): &(Tensor<E>, Tensor<E>)| x.matmul(y);
+    let (pa, pb) = match needs {
+        [true, true] => {
+            let (pa, pb) = Tensor::matmul_pair((&for_a.0, &for_a.1), (&for_b.0, &for_b.1));
+            (Some(pa), Some(pb))
+        }
+        _ => (
+            needs[0].then(|| product(&for_a)),
+            needs[1].then(|| product(&for_b)),
+        ),
+    };
+    let ga = pa.map(|p| {
+        if ta {
+            b.matmul_computed(g.t(), p).t()
+        } else {
+            g.matmul_computed(b.t(), p)
+        }
+    });
+    let gb = pb.map(|p| {
+        if tb {
+            g.t().matmul_computed(a, p).t()
+        } else {
+            a.t().matmul_computed(g, p)
+        }
     });
     (ga, gb)
 }
@@ -115,8 +164,14 @@ impl<'t, E: Element> Var<'t, E> {
     pub fn matmul(self, other: Var<'t, E>) -> Var<'t, E> {
         self.same_tape(&other, "matmul");
         let value = self.value().matmul(&other.value());
+        self.matmul_computed(other, value)
+    }
+
+    /// Records `self·other` whose value `product` was computed already (by
+    /// [`Tensor::matmul_pair`], beside another product).
+    fn matmul_computed(self, other: Var<'t, E>, product: Tensor<E>) -> Var<'t, E> {
         self.tape.record(
-            value,
+            product,
             Op::MatMul(self.index, other.index),
             &[self.index, other.index],
         )

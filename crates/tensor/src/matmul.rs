@@ -8,6 +8,8 @@
 //! Threading: one large GEMM is split into fixed tiles by the GEMM itself (each element of C
 //! is computed by one thread in a fixed order, so the result is the same whatever the thread
 //! count). Many small GEMMs in a batch run in parallel over the batch with rayon instead.
+//! Two independent large products (a layer's two gradients) can run side by side, one per
+//! thread ([`Tensor::matmul_pair`]).
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
-use crate::parallel::SendPtr;
+use crate::parallel::{SendPtr, PARALLEL_FLOPS};
 use crate::shape::{broadcast_shape, row_major_strides};
 use crate::tensor::Tensor;
 
@@ -142,6 +144,29 @@ impl<E: Element> Tensor<E> {
     /// Batched matrix product, panicking with both shapes on mismatch.
     pub fn matmul(&self, other: &Self) -> Self {
         or_panic(self.try_matmul(other))
+    }
+
+    /// The two products `a₀·b₀` and `a₁·b₁` of `first = (a₀, b₀)` and `second`, as two
+    /// [`Tensor::matmul`]s (panicking the same way), computed side by side when the pool has
+    /// a second thread and each product is large enough to use threads on its own
+    /// ([`PARALLEL_FLOPS`]).
+    ///
+    /// Side by side, each product starts on its own core, with its packed operands in that
+    /// core's caches and no wait between its packing and its tiles, where one after the
+    /// other each would be split over both cores; a thread done first joins the other
+    /// product's remaining tiles. Which thread computes a tile never changes its bits, so
+    /// each result is exactly what `matmul` gives.
+    pub fn matmul_pair(first: (&Self, &Self), second: (&Self, &Self)) -> (Self, Self) {
+        // The `i`-th axis from the end, 0 if there is none (`matmul` then reports the shapes).
+        let axis = |t: &Self, i: usize| t.shape().iter().rev().nth(i).copied().unwrap_or(0);
+        let large =
+            |(a, b): (&Self, &Self)| 2 * axis(a, 1) * axis(a, 0) * axis(b, 0) >= PARALLEL_FLOPS;
+        let product = |(a, b): (&Self, &Self)| a.matmul(b);
+        if rayon::current_num_threads() > 1 && large(first) && large(second) {
+            rayon::join(|| product(first), || product(second))
+        } else {
+            (product(first), product(second))
+        }
     }
 }
 

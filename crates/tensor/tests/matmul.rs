@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::{assert_within, broadcast, broadcast_source, eps, randn, unravel, values, ODD_SIZES};
+use common::{
+    assert_bits_eq, assert_within, broadcast, broadcast_source, eps, on_threads, randn, unravel,
+    values, ODD_SIZES,
+};
 use gantry_tensor::{matmul_naive, Element, Tensor};
 
 /// The reference product in f64: batch axes broadcast by hand, then
@@ -165,6 +168,39 @@ fn batched_with_broadcast_f64() {
 fn large_enough_to_be_threaded() {
     // Above matrixmultiply's threading threshold (m·k + k·n ≥ 2¹⁵) with ragged edges.
     check::<f32>(&randn(&[300, 257], 40), &randn(&[257, 130], 41));
+}
+
+/// `matmul_pair` gives each product the bits of its own `matmul`, on one thread and on two,
+/// for two products large enough to run side by side (a linear layer's two gradients, with
+/// transposed operands), and for a large one beside a small one (computed in turn); and each
+/// is the product (against the f64 reference).
+#[test]
+fn matmul_pair_gives_each_product_its_own_bits() {
+    let g = randn::<f32>(&[256, 300], 60);
+    let w = randn::<f32>(&[300, 200], 61);
+    let x = randn::<f32>(&[256, 200], 62);
+    let small = (randn::<f32>(&[4, 5], 63), randn::<f32>(&[5, 3], 64));
+    let pairs = [
+        ((&g, &w), (&g.t(), &x)),
+        ((&x, &w.t()), (&small.0, &small.1)),
+    ];
+    for ((a0, b0), (a1, b1)) in pairs {
+        let (alone0, alone1) = (a0.matmul(b0), a1.matmul(b1));
+        for threads in [1, 2] {
+            let (p0, p1) = on_threads(threads, || Tensor::matmul_pair((a0, b0), (a1, b1)));
+            assert_bits_eq(&p0, &alone0, &format!("first product, {threads} threads"));
+            assert_bits_eq(&p1, &alone1, &format!("second product, {threads} threads"));
+        }
+        check(a0, b0);
+        check(a1, b1);
+    }
+}
+
+#[test]
+#[should_panic(expected = "cannot multiply [4, 5] by [4, 5]")]
+fn matmul_pair_reports_a_mismatch_as_matmul_does() {
+    let a = randn::<f32>(&[4, 5], 65);
+    Tensor::matmul_pair((&a, &a.t()), (&a, &a));
 }
 
 #[test]

@@ -31,7 +31,7 @@
 //! summing k in order, is what makes the result bit-identical on any number of threads; the
 //! scheduler (`threads`) only decides which thread runs a given packing task or tile.
 //!
-//! Products under [`PARALLEL_FLOPS`], or on a one-thread rayon pool, run on the calling thread
+//! Products under [`PARALLEL_FLOPS`](crate::parallel::PARALLEL_FLOPS), or on a one-thread rayon pool, run on the calling thread
 //! with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
 //! allocates nothing.
 
@@ -41,7 +41,7 @@ use std::cell::Cell;
 use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
-use crate::parallel::SendPtr;
+use crate::parallel::{SendPtr, PARALLEL_FLOPS};
 
 /// Deepest k block.
 pub(super) const KC: usize = 256;
@@ -63,8 +63,6 @@ const TILE_COLUMNS: usize = 8;
 const ROW_TILES: usize = 64;
 /// Panels packed per parallel packing task.
 pub(super) const PACK_PANELS: usize = 4;
-/// Products of at least this many floating-point operations (2·m·n·k) use rayon.
-pub(super) const PARALLEL_FLOPS: usize = 4_000_000;
 
 /// One cache line of floats: the packing buffers are vectors of these, so 64-byte aligned.
 #[derive(Clone, Copy)]

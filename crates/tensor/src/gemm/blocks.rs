@@ -20,12 +20,12 @@
 
 use std::cell::Cell;
 
-use super::blocking::{block, reserve, Line, KC, PACK_PANELS, PARALLEL_FLOPS};
+use super::blocking::{block, reserve, Line, KC, PACK_PANELS};
 use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
 use super::ConsumeBlock;
-use crate::parallel::SendPtr;
+use crate::parallel::{SendPtr, PARALLEL_FLOPS};
 
 /// Row blocks a unit may take together: enough units for two threads to share evenly.
 const UNITS: usize = 8;

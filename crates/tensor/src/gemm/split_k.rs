@@ -14,10 +14,11 @@
 
 use std::cell::Cell;
 
-use super::blocking::{block, gemm_loop, reserve, Line, PARALLEL_FLOPS, TILE_M, TILE_N};
+use super::blocking::{block, gemm_loop, reserve, Line, TILE_M, TILE_N};
 use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
+use crate::parallel::PARALLEL_FLOPS;
 
 /// Depth of one chunk of k, about: each is a few microseconds of work for one thread.
 const CHUNK_DEPTH: usize = 1024;
