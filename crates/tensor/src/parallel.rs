@@ -14,7 +14,7 @@ pub const PARALLEL_MIN_LEN: usize = 1 << 16;
 
 /// Matrix products of at least this many floating-point operations (`2·m·k·n`) use rayon's
 /// threads; smaller ones stay on the calling thread.
-pub(crate) const PARALLEL_FLOPS: usize = 4_000_000;
+pub const PARALLEL_FLOPS: usize = 4_000_000;
 
 /// A buffer of `len` elements, each written exactly once by `fill(offset, chunk)` over
 /// disjoint chunks of `chunk_len` (in parallel when `len ≥ PARALLEL_MIN_LEN`). The buffer is

@@ -31,7 +31,7 @@
 //! summing k in order, is what makes the result bit-identical on any number of threads; the
 //! scheduler (`threads`) only decides which thread runs a given packing task or tile.
 //!
-//! Products under [`PARALLEL_FLOPS`](crate::parallel::PARALLEL_FLOPS), or on a one-thread rayon pool, run on the calling thread
+//! Products under [`PARALLEL_FLOPS`], or on a one-thread rayon pool, run on the calling thread
 //! with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
 //! allocates nothing.
 
