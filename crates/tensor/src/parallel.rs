@@ -12,8 +12,9 @@ use crate::element::Element;
 /// Below this many elements an elementwise op stays on the calling thread.
 pub const PARALLEL_MIN_LEN: usize = 1 << 16;
 
-/// Matrix products of at least this many floating-point operations (`2·m·k·n`) use rayon's
-/// threads; smaller ones stay on the calling thread.
+/// The GEMM spreads a product of at least this many floating-point operations (`2·m·k·n`)
+/// over rayon's threads and keeps a smaller one on the calling thread (its thin paths, for
+/// short k or few columns, count elements instead).
 pub const PARALLEL_FLOPS: usize = 4_000_000;
 
 /// A buffer of `len` elements, each written exactly once by `fill(offset, chunk)` over
