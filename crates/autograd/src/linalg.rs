@@ -54,14 +54,11 @@ fn matrix_vjp<'t, E: Element>(
     needs: [bool; 2],
 ) -> (Option<Var<'t, E>>, Option<Var<'t, E>>) {
     let (ta, tb) = (is_transposed(a), is_transposed(b));
-    let (av, bv, gv) = (a.value(), b.value(), g.value());
-    // The operands of each product, as recorded below.
-    let for_a = if ta {
-        (bv.clone(), gv.t())
-    } else {
-        (gv.clone(), bv.t())
-    };
-    let for_b = if tb { (gv.t(), av) } else { (av.t(), gv) };
+    // Ā is `x·yᵀ` (transposed back when A is transposed), B̄ is `xᵀ·y` (likewise for B).
+    let (xa, ya) = if ta { (b, g) } else { (g, b) };
+    let (xb, yb) = if tb { (g, a) } else { (a, g) };
+    let for_a = (xa.value(), ya.value().t());
+    let for_b = (xb.value().t(), yb.value());
     let product = |(x, y): &(Tensor<E>, Tensor<E>)| x.matmul(y);
     let (pa, pb) = match needs {
         [true, true] => {
@@ -73,20 +70,9 @@ fn matrix_vjp<'t, E: Element>(
             needs[1].then(|| product(&for_b)),
         ),
     };
-    let ga = pa.map(|p| {
-        if ta {
-            b.matmul_computed(g.t(), p).t()
-        } else {
-            g.matmul_computed(b.t(), p)
-        }
-    });
-    let gb = pb.map(|p| {
-        if tb {
-            g.t().matmul_computed(a, p).t()
-        } else {
-            a.t().matmul_computed(g, p)
-        }
-    });
+    let transposed_if = |flag: bool, v: Var<'t, E>| if flag { v.t() } else { v };
+    let ga = pa.map(|p| transposed_if(ta, xa.matmul_computed(ya.t(), p)));
+    let gb = pb.map(|p| transposed_if(tb, xb.t().matmul_computed(yb, p)));
     (ga, gb)
 }
 
