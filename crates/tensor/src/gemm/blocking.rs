@@ -178,9 +178,8 @@ pub(super) unsafe fn gemm_loop<K: Microkernel>(
                 tile_mp: if fuse_b { mp } else { block(mp, tile_mp, 1) },
                 // One row of tiles: one B panel per tile, so the two threads end within one
                 // panel column of each other (with four per tile, the thread done first with
-                // one of toy-wgangp's 256x512x512 products waited up to a whole tile; see
-                // docs/performance.md); past ROW_TILES panels, as few panels per tile as keep
-                // the row to ROW_TILES tiles.
+                // one of toy-wgangp's 256x512x512 products waited up to a whole tile); past
+                // ROW_TILES panels, as few panels per tile as keep the row to ROW_TILES tiles.
                 tile_np: if fuse_b {
                     block(np, np.div_ceil(ROW_TILES), 1)
                 } else {
