@@ -61,7 +61,7 @@ impl<T> SendPtr<*mut T> {
     /// The pointer `offset` elements on.
     ///
     /// # Safety
-    /// As for [`pointer::offset`]: the result stays inside the buffer.
+    /// As for `pointer::offset`: the result stays inside the buffer.
     pub(crate) unsafe fn at(self, offset: isize) -> *mut T {
         self.0.offset(offset)
     }

@@ -80,7 +80,7 @@ impl Field<'_> {
 /// largest), with the points of `overlay` drawn on top and a colour bar with ticks at the
 /// right, as a PNG of 752 × 618 pixels (34 more with a title).
 ///
-/// The map fills a 540-pixel square, as in [`super::scatter`], so a scatter plot and a heat
+/// The map fills a 540-pixel square, as in [`super::scatter()`], so a scatter plot and a heat
 /// map of the same bounds line up. The colour scale runs from the smallest to the largest
 /// finite value; NaN or infinite cells are gray.
 ///
@@ -89,7 +89,7 @@ impl Field<'_> {
 ///
 /// # Errors
 /// [`PlotError::InvalidInput`] when `values` does not hold `nx * ny` (at least one) values,
-/// for bad bounds, or for a bad overlay series (see [`super::scatter`]); [`PlotError::Io`] if
+/// for bad bounds, or for a bad overlay series (see [`super::scatter()`]); [`PlotError::Io`] if
 /// the file cannot be written.
 pub fn heatmap(
     field: &Field,

@@ -1,6 +1,6 @@
 //! PNG pictures of a GAN's progress: sample grids, scatter plots, critic heat maps, loss curves.
 //!
-//! Read in this order: [`image_grid`] (pure pixel copying), then [`scatter`], [`heatmap`] and
+//! Read in this order: [`image_grid`] (pure pixel copying), then [`scatter()`], [`heatmap()`] and
 //! [`line_plot`], which draw axes, tick labels and legends with the `plotters` crate.
 //!
 //! Text is drawn with a font embedded in the library (a subset of DejaVu Sans, see
@@ -67,10 +67,10 @@ impl Bounds {
     }
 
     /// The centres of an `nx` × `ny` grid of equal cells covering the bounds, as interleaved
-    /// `x, y` pairs (the layout of an `[nx * ny, 2]` tensor), in the order [`heatmap`] reads
+    /// `x, y` pairs (the layout of an `[nx * ny, 2]` tensor), in the order [`heatmap()`] reads
     /// its values: left to right within a row, rows from bottom (`y_min`) to top.
     ///
-    /// Evaluate a critic on these points and pass its outputs to [`heatmap`] as
+    /// Evaluate a critic on these points and pass its outputs to [`heatmap()`] as
     /// [`Field::values`].
     pub fn cell_centers(&self, nx: usize, ny: usize) -> Vec<f32> {
         let (dx, dy) = (self.width() / nx as f32, self.height() / ny as f32);

@@ -10,7 +10,7 @@ use super::canvas::{
 };
 use super::{Bounds, Labels, PlotError};
 
-/// Side of the square plotting area of [`scatter`] and [`super::heatmap`], in pixels.
+/// Side of the square plotting area of [`scatter()`] and [`super::heatmap()`], in pixels.
 pub(super) const PLOT_SIDE: u32 = 540;
 
 /// The largest marker radius accepted, in pixels.
