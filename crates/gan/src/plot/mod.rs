@@ -1,7 +1,8 @@
 //! PNG pictures of a GAN's progress: sample grids, scatter plots, critic heat maps, loss curves.
 //!
-//! Read in this order: [`image_grid`] (pure pixel copying), then [`scatter()`], [`heatmap()`] and
-//! [`line_plot`], which draw axes, tick labels and legends with the `plotters` crate.
+//! Read in this order: [`image_grid`] (pure pixel copying), then [`scatter()`],
+//! [`heatmap()`] and [`line_plot`], which draw axes, tick labels and legends with the
+//! `plotters` crate.
 //!
 //! Text is drawn with a font embedded in the library (a subset of DejaVu Sans, see
 //! `data/README.md`), rasterised by `ab_glyph`: no system font or font library is needed, and
