@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::element::Element;
 use crate::error::{or_panic, ShapeError};
-use crate::parallel::{SendPtr, PARALLEL_FLOPS};
+use crate::parallel::{product_uses_threads, SendPtr};
 use crate::shape::{broadcast_shape, row_major_strides};
 use crate::tensor::Tensor;
 
@@ -149,7 +149,7 @@ impl<E: Element> Tensor<E> {
     /// The two products `a₀·b₀` and `a₁·b₁` of `first = (a₀, b₀)` and `second`, as two
     /// [`Tensor::matmul`]s (panicking the same way), computed side by side when the pool has
     /// a second thread and each product is large enough to use threads on its own
-    /// ([`PARALLEL_FLOPS`]).
+    /// ([`PARALLEL_FLOPS`](crate::parallel::PARALLEL_FLOPS)).
     ///
     /// Side by side, each product starts on its own core, with its packed operands in that
     /// core's caches and no wait between its packing and its tiles, where one after the
@@ -159,10 +159,10 @@ impl<E: Element> Tensor<E> {
     pub fn matmul_pair(first: (&Self, &Self), second: (&Self, &Self)) -> (Self, Self) {
         // The `i`-th axis from the end, 0 if there is none (`matmul` then reports the shapes).
         let axis = |t: &Self, i: usize| t.shape().iter().rev().nth(i).copied().unwrap_or(0);
-        let large =
-            |(a, b): (&Self, &Self)| 2 * axis(a, 1) * axis(a, 0) * axis(b, 0) >= PARALLEL_FLOPS;
+        let threaded =
+            |(a, b): (&Self, &Self)| product_uses_threads(axis(a, 1), axis(a, 0), axis(b, 0));
         let product = |(a, b): (&Self, &Self)| a.matmul(b);
-        if rayon::current_num_threads() > 1 && large(first) && large(second) {
+        if threaded(first) && threaded(second) {
             rayon::join(|| product(first), || product(second))
         } else {
             (product(first), product(second))

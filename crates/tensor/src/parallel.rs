@@ -17,6 +17,18 @@ pub const PARALLEL_MIN_LEN: usize = 1 << 16;
 /// short k or few columns, count elements instead).
 pub const PARALLEL_FLOPS: usize = 4_000_000;
 
+/// `2·m·k·n`, the floating-point operations of an `m×k` by `k×n` product, saturating
+/// instead of overflowing.
+pub(crate) fn product_flops(m: usize, k: usize, n: usize) -> usize {
+    m.saturating_mul(k).saturating_mul(n).saturating_mul(2)
+}
+
+/// Whether the GEMM spreads an `m×k` by `k×n` product over rayon's threads: at least
+/// [`PARALLEL_FLOPS`], on a pool with a second thread.
+pub(crate) fn product_uses_threads(m: usize, k: usize, n: usize) -> bool {
+    product_flops(m, k, n) >= PARALLEL_FLOPS && rayon::current_num_threads() > 1
+}
+
 /// A buffer of `len` elements, each written exactly once by `fill(offset, chunk)` over
 /// disjoint chunks of `chunk_len` (in parallel when `len ≥ PARALLEL_MIN_LEN`). The buffer is
 /// never zero-filled first: every caller writes every element of its chunk.

@@ -31,8 +31,8 @@
 //! summing k in order, is what makes the result bit-identical on any number of threads; the
 //! scheduler (`threads`) only decides which thread runs a given packing task or tile.
 //!
-//! Products under [`PARALLEL_FLOPS`], or on a one-thread rayon pool, run on the calling thread
-//! with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
+//! Products under [`PARALLEL_FLOPS`](crate::parallel::PARALLEL_FLOPS), or on a one-thread
+//! rayon pool ([`product_uses_threads`]), run on the calling thread with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
 //! allocates nothing.
 
 use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -41,7 +41,7 @@ use std::cell::Cell;
 use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
-use crate::parallel::{SendPtr, PARALLEL_FLOPS};
+use crate::parallel::{product_uses_threads, SendPtr};
 
 /// Deepest k block.
 pub(super) const KC: usize = 256;
@@ -99,12 +99,7 @@ pub(super) fn reserve(buf: &mut Vec<Line>, floats: usize) -> SendPtr<*mut f32> {
 /// # Safety
 /// As for [`super::sgemm`], on a CPU with `K`'s instruction set.
 pub(super) unsafe fn gemm<K: Microkernel>(k: usize, a: Strided, b: Strided, c: CTile) {
-    let flops = c
-        .rows
-        .saturating_mul(c.cols)
-        .saturating_mul(k)
-        .saturating_mul(2);
-    let parallel = flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1;
+    let parallel = product_uses_threads(c.rows, k, c.cols);
     gemm_loop::<K>(k, a, b, c, parallel);
 }
 

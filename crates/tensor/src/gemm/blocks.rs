@@ -25,7 +25,7 @@ use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
 use super::ConsumeBlock;
-use crate::parallel::{SendPtr, PARALLEL_FLOPS};
+use crate::parallel::{product_uses_threads, SendPtr};
 
 /// Row blocks a unit may take together: enough units for two threads to share evenly.
 const UNITS: usize = 8;
@@ -74,9 +74,8 @@ pub(super) unsafe fn gemm_blocks<K: Microkernel>(
         kernel: std::marker::PhantomData,
     };
     let k_blocks = k.div_ceil(kc);
-    let flops = m.saturating_mul(n).saturating_mul(k).saturating_mul(2);
     run_tasks(
-        flops >= PARALLEL_FLOPS && rayon::current_num_threads() > 1,
+        product_uses_threads(m, k, n),
         k_blocks * panels.div_ceil(PACK_PANELS),
         col_blocks * groups,
         |task| shape.pack_a_task(task),

@@ -18,7 +18,7 @@ use super::blocking::{block, gemm_loop, reserve, Line, TILE_M, TILE_N};
 use super::kernel::Microkernel;
 use super::operands::{CTile, Strided};
 use super::threads::run_tasks;
-use crate::parallel::PARALLEL_FLOPS;
+use crate::parallel::{product_flops, PARALLEL_FLOPS};
 
 /// Depth of one chunk of k, about: each is a few microseconds of work for one thread.
 const CHUNK_DEPTH: usize = 1024;
@@ -37,8 +37,10 @@ thread_local! {
 pub(super) unsafe fn gemm<K: Microkernel>(k: usize, a: Strided, b: Strided, c: CTile) -> bool {
     let (m, n) = (c.rows, c.cols);
     let one_tile = |m: usize, n: usize| m <= TILE_M && n <= TILE_N;
-    let flops = m.saturating_mul(n).saturating_mul(k).saturating_mul(2);
-    if k < 2 * CHUNK_DEPTH || flops < PARALLEL_FLOPS || !(one_tile(m, n) || one_tile(n, m)) {
+    if k < 2 * CHUNK_DEPTH
+        || product_flops(m, k, n) < PARALLEL_FLOPS
+        || !(one_tile(m, n) || one_tile(n, m))
+    {
         return false;
     }
     // Kernel work, in multiply-adds per p, with C's rows and columns padded to whole panels.
