@@ -24,8 +24,14 @@ steps against the CPU's arithmetic peak on that path (gantry's fma_gflops): the 
 matrix-product flops (flop_per_iter, the same for both peers) over its median time, as a
 share of the peak, gantry's / PyTorch's; PyTorch ÷ gantry is their quotient. Files from
 before fma_gflops existed show "-" there.
+
+Given several --table-from files, each one sitting, a second table follows: per workload, the
+2-thread ratios pair by pair over all the sittings' rounds, their median, and a 95% interval
+of that median from the bootstrap over sittings. One sitting's rounds share its machine's
+state (other tenants load these machines in spells), so the sittings, not the rounds, are
+the independent draws; the interval says how far the median could move with more of them.
 """
-import argparse, json, os, statistics, subprocess, sys
+import argparse, json, os, random, statistics, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = ["toy-wgangp", "mlp-ns", "dcgan-sn-hinge", "dcgan-wgangp"]
@@ -60,13 +66,15 @@ def measure(args):
 
 
 def load(files):
-    """The lines of earlier --out files, each file's rounds numbered after the previous file's."""
+    """The lines of earlier --out files, each file's rounds numbered after the previous file's,
+    and each line tagged with its file's index ("sitting")."""
     rows, first = [], 0
-    for name in files:
+    for sitting, name in enumerate(files):
         with open(name) as f:
             lines = [json.loads(l) for l in f if l.strip()]
         for line in lines:
             line["round"] += first
+            line["sitting"] = sitting
         first = max((l["round"] for l in lines), default=first - 1) + 1
         rows += lines
     return rows
@@ -102,6 +110,36 @@ def table(rows, paths):
                   f"| {t1 / g1:.2f} | {t2 / g2:.2f} | {pairs:.2f} | {t2 / roofline_ms:.2f} | {share} |")
 
 
+def interval(rows, paths, resamples=4000):
+    """For files from several sittings: per workload and path, the 2-thread PyTorch ÷ gantry
+    ratios pair by pair (each round's own), their median over all rounds, and a 95% interval
+    of that median by the bootstrap over sittings (whole sittings drawn with replacement, as
+    rounds of one sitting share its machine's state; fixed seed, so the same files print the
+    same interval)."""
+    rng = random.Random(0)
+    print()
+    print("| workload | path | sittings | rounds | 2 threads, pair by pair: median | 95% interval, sittings resampled |")
+    print("|---|---|---|---|---|---|")
+    for w in WORKLOADS:
+        for path in paths:
+            ms = {}
+            for x in rows:
+                if x["path"] == path and x["workload"] == w and x["threads"] == 2:
+                    ms.setdefault((x["sitting"], x["round"]), {})[x["peer"].split("-")[0]] = x["ms_per_iter"]
+            by_sitting = {}
+            for (sitting, _), pair in ms.items():
+                if len(pair) == 2:
+                    by_sitting.setdefault(sitting, []).append(pair["pytorch"] / pair["gantry"])
+            sittings = list(by_sitting.values())
+            if len(sittings) < 2:
+                continue
+            medians = sorted(statistics.median([r for s in rng.choices(sittings, k=len(sittings)) for r in s])
+                             for _ in range(resamples))
+            low, high = medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+            rounds = [r for s in sittings for r in s]
+            print(f"| {w} | {path} | {len(sittings)} | {len(rounds)} | {statistics.median(rounds):.2f} | {low:.2f}–{high:.2f} |")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--python", help="a Python with torch (to measure)")
@@ -119,6 +157,8 @@ def main():
     else:
         p.error("give --python to measure, or --table-from to tabulate earlier runs")
     table(rows, args.paths.split(","))
+    if args.table_from and len(args.table_from) > 1:
+        interval(rows, args.paths.split(","))
 
 
 if __name__ == "__main__":
