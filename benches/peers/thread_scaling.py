@@ -80,13 +80,21 @@ def load(files):
     return rows
 
 
-def table(rows, paths):
-    def values(path, peer, workload, threads, key="ms_per_iter"):
-        return {x["round"]: x[key] for x in rows if x["path"] == path and x["peer"].startswith(peer)
-                and x["workload"] == workload and x["threads"] == threads and x.get(key) is not None}
+def values(rows, path, peer, workload, threads, key="ms_per_iter"):
+    """{round: key} of one peer's lines for a workload, path and thread count."""
+    return {x["round"]: x[key] for x in rows if x["path"] == path and x["peer"].startswith(peer)
+            and x["workload"] == workload and x["threads"] == threads and x.get(key) is not None}
 
+
+def pair_ratios(rows, path, workload):
+    """{round: PyTorch ms ÷ gantry ms} on 2 threads, for the rounds both peers ran."""
+    torch2, ours2 = values(rows, path, "pytorch", workload, 2), values(rows, path, "gantry", workload, 2)
+    return {r: torch2[r] / ours2[r] for r in torch2 if r in ours2}
+
+
+def table(rows, paths):
     def median(*args, **kw):
-        v = values(*args, **kw)
+        v = values(rows, *args, **kw)
         return statistics.median(v.values()) if v else None
 
     print("| workload | path | PyTorch 1 → 2 threads, ms | speed-up | gantry 1 → 2 threads, ms | speed-up "
@@ -99,8 +107,7 @@ def table(rows, paths):
             g1, g2 = median(path, "gantry", w, 1), median(path, "gantry", w, 2)
             if None in (t1, t2, g1, g2):
                 continue
-            torch2, ours2 = values(path, "pytorch", w, 2), values(path, "gantry", w, 2)
-            pairs = statistics.median(torch2[r] / ours2[r] for r in torch2 if r in ours2)
+            pairs = statistics.median(pair_ratios(rows, path, w).values())
             flop = median(path, "gantry", w, 2, "flop_per_iter")
             roofline_ms = flop / median(path, "gantry", w, 2, "sgemm_gflops") / 1e6
             peak = median(path, "gantry", w, 2, "fma_gflops")
@@ -117,19 +124,15 @@ def interval(rows, paths, resamples=4000):
     rounds of one sitting share its machine's state; fixed seed, so the same files print the
     same interval)."""
     rng = random.Random(0)
+    sitting_of = {x["round"]: x["sitting"] for x in rows}
     print()
     print("| workload | path | sittings | rounds | 2 threads, pair by pair: median | 95% interval, sittings resampled |")
     print("|---|---|---|---|---|---|")
     for w in WORKLOADS:
         for path in paths:
-            ms = {}
-            for x in rows:
-                if x["path"] == path and x["workload"] == w and x["threads"] == 2:
-                    ms.setdefault((x["sitting"], x["round"]), {})[x["peer"].split("-")[0]] = x["ms_per_iter"]
             by_sitting = {}
-            for (sitting, _), pair in ms.items():
-                if len(pair) == 2:
-                    by_sitting.setdefault(sitting, []).append(pair["pytorch"] / pair["gantry"])
+            for r, ratio in pair_ratios(rows, path, w).items():
+                by_sitting.setdefault(sitting_of[r], []).append(ratio)
             sittings = list(by_sitting.values())
             if len(sittings) < 2:
                 continue
