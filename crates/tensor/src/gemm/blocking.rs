@@ -32,8 +32,8 @@
 //! scheduler (`threads`) only decides which thread runs a given packing task or tile.
 //!
 //! Products under [`PARALLEL_FLOPS`](crate::parallel::PARALLEL_FLOPS), or on a one-thread
-//! rayon pool ([`product_uses_threads`]), run on the calling thread with no synchronisation. Packing buffers are thread-local and reused, so after warm-up a call
-//! allocates nothing.
+//! rayon pool ([`product_uses_threads`]), run on the calling thread with no synchronisation.
+//! Packing buffers are thread-local and reused, so after warm-up a call allocates nothing.
 
 use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
 use std::cell::Cell;
